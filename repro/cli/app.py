@@ -1,0 +1,95 @@
+"""The Typer application object and the error contract of the command line.
+
+Command modules (``repro.cli.<area>``) attach their commands to :data:`app`.  They import torch
+and the heavy parts of the library inside the command functions, so that commands which only
+analyse results never import torch.
+
+Exit codes: 0 success, 1 the work failed, 2 bad input (file, setting, argument).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from analysis.errors import ColearnError
+
+__all__ = ["app", "data_app", "err_console", "print_json", "main", "state"]
+
+app = typer.Typer(
+    name="colearn",
+    help=(
+        "Reproducibility studies of multimodal co-learning: does modality dropout turn negative "
+        "co-learning into positive co-learning, and how sure can you be?\n\n"
+        "Example: colearn reproduce"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+data_app = typer.Typer(help="Inspect data files.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+# Progress and messages go to stderr so that ``--json`` output on stdout stays one document.
+err_console = Console(stderr=True)
+
+state: dict[str, Any] = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks instead of one line."),
+) -> None:
+    state["debug"] = debug
+
+
+def print_json(document: Any) -> None:
+    """Write one JSON document to stdout (NaN written as null)."""
+    sys.stdout.write(json.dumps(_nan_to_none(document), indent=2, default=_json_default) + "\n")
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    # numpy scalars and arrays without importing numpy at module level
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return _nan_to_none(value.item())
+    if hasattr(value, "tolist"):
+        return _nan_to_none(value.tolist())
+    return str(value)
+
+
+def main() -> None:
+    """Console-script entry point: run the app and turn errors into one line and an exit code."""
+    try:
+        app()
+    except ColearnError as exc:
+        if state["debug"]:
+            raise
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", highlight=False)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence of the CLI
+        if state["debug"]:
+            raise
+        err_console.print(
+            f"[red]failed:[/red] {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
