@@ -68,8 +68,9 @@ def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]
 
 
 def _labels(y: np.ndarray, n_classes: int, name: str) -> np.ndarray:
-    if not np.array_equal(y, np.round(y)) or y.min() < 0 or y.max() >= n_classes:
-        raise DataError(f"{name} must hold class indices in 0..{n_classes - 1}, got {y.min():g}.")
+    bad = (y != np.round(y)) | (y < 0) | (y >= n_classes)
+    if bad.any():
+        raise DataError(f"{name} must hold class indices in 0..{n_classes - 1}, got {y[bad][0]:g}.")
     return y.astype(np.int64)
 
 

@@ -32,7 +32,8 @@ class EFLSTM(nn.Module):
         dropout: dropout between LSTM layers. Default: 0.5.
         head_dropout: dropout in the head, after the ReLU. Default: 0.5.
         readout: ``"last-output"`` (as released: the LSTM output at the last time step, i.e. the
-            forward state at T with a backward state that has seen only x_T) or ``"final-state"``
+            forward state at T with a backward state that has run a single step, over step T
+            only) or ``"final-state"``
             (the forward and backward final hidden states of the top layer).
 
     Shape:
