@@ -3,7 +3,7 @@
 Modalities are concatenated per time step (in the order of ``dims``), read by a stacked
 bi-directional LSTM, and classified by a small head with batch normalisation.  The readout is
 switchable because the released code takes the LSTM *output at the last time step* (whose backward
-half has seen only the last frame), not the final hidden states.
+half has run a single step), not the final hidden states.
 """
 
 from __future__ import annotations
