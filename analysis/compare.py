@@ -218,7 +218,7 @@ def compare_to_baseline(
             results.append(res)
         p_diff_adj = holm([r["p_diff"] for r in results])
         p_equiv_adj = holm([r["p_equiv"] for r in results])
-        for r, pd_adj, pe_adj in zip(results, p_diff_adj, p_equiv_adj):
+        for r, pd_adj, pe_adj in zip(results, p_diff_adj, p_equiv_adj, strict=True):
             outcome, negligible = decide(pd_adj, pe_adj, r["diff"], alpha, higher)
             r.update(
                 p_diff_adj=float(pd_adj),

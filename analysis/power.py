@@ -250,7 +250,12 @@ def _tost_power_sim(n, sd, margin, true_diff, alpha, paired, n_sims, seed) -> fl
     else:
         x = rng.normal(true_diff, sd, size=(n_sims, n))
         y = rng.normal(0.0, sd, size=(n_sims, n))
-        p = np.array([ttost_ind(a, b, -margin, margin, usevar="unequal")[0] for a, b in zip(x, y)])
+        p = np.array(
+            [
+                ttost_ind(a, b, -margin, margin, usevar="unequal")[0]
+                for a, b in zip(x, y, strict=True)
+            ]
+        )
     return float(np.mean(p < alpha))
 
 

@@ -74,7 +74,7 @@ def null_table(
     noise = rng.normal(0.0, sd, size=(len(levels) + 1, n_seeds))
     rows = []
     arms = [("unimodal", float("nan"), 0.0)] + [
-        ("multimodal", lv, s) for lv, s in zip(levels, shifts)
+        ("multimodal", lv, s) for lv, s in zip(levels, shifts, strict=True)
     ]
     for i, (arm, level, s) in enumerate(arms):
         for k in range(n_seeds):
@@ -134,7 +134,7 @@ def simulate_labels(
 
     rng = np.random.default_rng(seed)
     shifts = np.broadcast_to(np.asarray(shift, dtype=float), (len(levels),))
-    truth = dict(zip([float(v) for v in levels], shifts))
+    truth = dict(zip([float(v) for v in levels], shifts, strict=True))
     parts = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
