@@ -17,6 +17,15 @@ PAPER_DIMS = {"language": 300, "audio": 80, "visual": 310}
 SMALL_DIMS = {"language": 6, "audio": 3, "visual": 4}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run fastest on one thread, and the test machine may be shared."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def batch(dims, b=5, t=7, seed=0, dtype=torch.float32, device="cpu"):
     g = torch.Generator().manual_seed(seed)
     return {m: torch.randn(b, t, d, generator=g, dtype=dtype).to(device) for m, d in dims.items()}
