@@ -1,0 +1,51 @@
+"""Turn a study's ``[data]`` table into a :class:`~repro.data.MultimodalDataset`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from analysis.errors import ConfigError
+from repro.data import MultimodalDataset
+from repro.study import DataSpec, Study
+
+__all__ = ["load_data"]
+
+
+def load_data(study: Study) -> MultimodalDataset:
+    """Load (or generate) the study's data and check it against the study.
+
+    The synthetic generator takes ``[data.options]`` as overrides of its preset; files go through
+    the loaders of :mod:`repro.loaders`.  The result keeps only the modalities the study uses, in
+    the study's order, and its primary modality is the study's.
+
+    Raises
+    ------
+    ConfigError
+        When the study names a modality the data do not have, or its data path is missing.
+    """
+    spec = study.data
+    if spec.source == "synthetic":
+        from repro.synthetic import make_synthetic
+
+        data = make_synthetic(spec.preset, **{"primary": spec.primary, **spec.options})
+    else:
+        study.require_data()
+        from repro.loaders import load_dataset
+
+        data = load_dataset(spec.path, format=spec.format, **spec.options)
+    return select_modalities(data, spec, study.name)
+
+
+def select_modalities(data: MultimodalDataset, spec: DataSpec, study: str) -> MultimodalDataset:
+    """Keep the study's modalities (primary first unless the study orders them) and set primary."""
+    wanted = list(spec.modalities) or [spec.primary, *spec.dropped]
+    for name in {spec.primary, *spec.dropped, *wanted}:
+        if name not in data.modalities:
+            raise ConfigError(
+                f"study '{study}' names modality '{name}', but the data have "
+                f"{', '.join(data.modalities)}."
+            )
+    # Keep the data's own order when the study does not fix one: it is the concatenation order
+    # the released models used (language | audio | visual).
+    order = list(spec.modalities) or [m for m in data.modalities if m in wanted]
+    return replace(data, modalities={m: data.modalities[m] for m in order}, primary=spec.primary)
