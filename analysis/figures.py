@@ -1,0 +1,560 @@
+"""The report's figures: dose-response, per-level forest plot, confusion matrices, Figure 5 tables.
+
+Plot functions follow ``plot_*(data, *, ax=None, **kw) -> Axes``: they draw on ``ax`` (a new
+figure when None) and never show anything; :func:`save_figures` writes PNG and PDF files.
+matplotlib runs with the Agg backend, so no display is needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.transforms import blended_transform_factory  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from analysis.compare import baseline_rows  # noqa: E402
+from analysis.errors import ConfigError  # noqa: E402
+from analysis.tidy import select  # noqa: E402
+
+__all__ = [
+    "LABEL_COLORS",
+    "metric_axis_label",
+    "plot_dose_response",
+    "plot_forest",
+    "plot_confusion",
+    "figure5_table",
+    "to_markdown",
+    "to_latex",
+    "save_figures",
+]
+
+#: Colour of each co-learning label (forest plot, verdict table).
+LABEL_COLORS = {
+    "PCL": "#1a7f37",
+    "NCL": "#c62828",
+    "NeCL": "#1f5fbf",
+    "inconclusive": "#6e6e6e",
+}
+
+_UNITS = {
+    "accuracy": "fraction",
+    "f1": "fraction",
+    "acc": "fraction",
+    "loss": "cross-entropy",
+    "mae": "sentiment units",
+    "corr": "Pearson r",
+}
+
+
+def metric_axis_label(metric: str, condition: str = "primary") -> str:
+    """Axis label with units, e.g. ``accuracy on primary-only test (fraction)``.
+
+    Examples
+    --------
+    >>> metric_axis_label("accuracy")
+    'accuracy on primary-only test (fraction)'
+    """
+    unit = next((u for k, u in _UNITS.items() if metric.lower().startswith(k)), "metric units")
+    where = "primary-only test" if condition == "primary" else f"{condition} test"
+    return f"{metric} on {where} ({unit})"
+
+
+def _new_ax(ax: Axes | None, size=(7.5, 4.8)) -> Axes:
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def _t_ci(v: np.ndarray, alpha: float) -> tuple[float, float]:
+    if len(v) < 2:
+        return float("nan"), float("nan")
+    half = stats.t.ppf(1 - alpha / 2, len(v) - 1) * np.std(v, ddof=1) / np.sqrt(len(v))
+    return float(v.mean() - half), float(v.mean() + half)
+
+
+def plot_dose_response(
+    table: pd.DataFrame,
+    fit: pd.DataFrame | None = None,
+    *,
+    optimum: pd.DataFrame | None = None,
+    metric: str = "accuracy",
+    condition: str = "primary",
+    setting: str | None = None,
+    alpha: float = 0.05,
+    ax: Axes | None = None,
+    title: str | None = None,
+    seed: int = 0,
+) -> Axes:
+    """Metric vs dropout level: per-seed points, level means with CIs, fit, baseline, optimum.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table.
+    fit : pandas.DataFrame, optional
+        :func:`analysis.doseresponse.dose_response_band` output (the fitted curve and its
+        cluster-bootstrap band are drawn for the chosen setting).
+    optimum : pandas.DataFrame, optional
+        :func:`analysis.doseresponse.optimal_level` output (its optimal-level interval is shaded).
+    metric, condition : str
+        What to plot.
+    setting : str, optional
+        Setting to plot; default the first setting with multimodal rows.
+    alpha : float
+        Level means carry (1 − α) t CIs; the baseline band is its (1 − α) t CI.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    title : str, optional
+        Axes title.
+    seed : int
+        Seed of the horizontal jitter of the per-seed points.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    rows = select(table, metric, condition)
+    multi = rows[rows["arm"] == "multimodal"]
+    setting = setting or sorted(multi["setting"].unique())[0]
+    multi = multi[multi["setting"] == setting]
+    ax = _new_ax(ax)
+    rng = np.random.default_rng(seed)
+    span = float(multi["level"].max() - multi["level"].min()) or 1.0
+    jitter = rng.uniform(-0.008, 0.008, len(multi)) * span
+    ax.scatter(
+        multi["level"] + jitter,
+        multi["value"],
+        s=14,
+        color="#9aa5b1",
+        alpha=0.8,
+        label="one seed",
+        zorder=2,
+    )
+    levels, means, lows, highs = [], [], [], []
+    for level, g in multi.groupby("level"):
+        v = g["value"].to_numpy(float)
+        lo, hi = _t_ci(v, alpha)
+        levels.append(level), means.append(v.mean()), lows.append(lo), highs.append(hi)
+    means, lows, highs = map(np.asarray, (means, lows, highs))
+    ax.errorbar(
+        levels,
+        means,
+        yerr=[means - lows, highs - means],
+        fmt="o",
+        color="#1d3557",
+        capsize=4,
+        lw=1.6,
+        ms=6,
+        label=f"level mean, {100 * (1 - alpha):.0f} % t CI",
+        zorder=4,
+    )
+    base = baseline_rows(rows, setting)["value"].to_numpy(float)
+    if len(base):
+        m = base.mean()
+        ax.axhline(
+            m, color="#e07a00", lw=1.6, ls="--", label=f"unimodal baseline mean (n={len(base)})"
+        )
+        lo, hi = _t_ci(base, alpha)
+        if np.isfinite(lo):
+            ax.axhspan(
+                lo,
+                hi,
+                color="#e07a00",
+                alpha=0.15,
+                lw=0,
+                label=f"baseline {100 * (1 - alpha):.0f} % t CI",
+            )
+    if fit is not None and len(fit):
+        cur = fit[(fit["setting"] == setting) & (fit["arm"] == "multimodal")]
+        if len(cur):
+            model = str(cur["model"].iloc[0])
+            ax.plot(
+                cur["level"], cur["fit"], color="#2a9d8f", lw=2, label=f"fitted curve ({model})"
+            )
+            ax.fill_between(
+                cur["level"],
+                cur["ci_low"],
+                cur["ci_high"],
+                color="#2a9d8f",
+                alpha=0.2,
+                lw=0,
+                label=f"{100 * (1 - alpha):.0f} % seed-bootstrap band",
+            )
+    if optimum is not None and len(optimum):
+        o = optimum[optimum["setting"] == setting]
+        if len(o) and np.isfinite(o["opt_low"].iloc[0]):
+            lo, hi, opt = (float(o[c].iloc[0]) for c in ("opt_low", "opt_high", "opt_level"))
+            ax.axvspan(
+                lo,
+                hi,
+                color="#8e44ad",
+                alpha=0.10,
+                lw=0,
+                label=f"optimal level interval [{lo:.2f}, {hi:.2f}]",
+            )
+            ax.axvline(opt, color="#8e44ad", lw=1.2, ls=":", label=f"optimal level {opt:.2f}")
+    ax.set_xlabel("modality dropout probability p (supporting modalities)")
+    ax.set_ylabel(metric_axis_label(metric, condition))
+    ax.set_title(title or f"{metric} vs modality dropout ({setting})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    return ax
+
+
+def plot_forest(
+    comparison: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    margin: float | None = None,
+    setting: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Per-level difference from the baseline with its CI, the ±δ region shaded, labels written.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`analysis.compare.compare_to_baseline` output.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    margin : float, optional
+        Equivalence margin δ; default the comparison's ``margin`` column.
+    setting : str, optional
+        Setting to draw; default the first one.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if comparison is None or comparison.empty:
+        raise ConfigError("the comparison is empty; nothing to draw in a forest plot.")
+    setting = setting or sorted(comparison["setting"].unique())[0]
+    comp = comparison[comparison["setting"] == setting].sort_values("level")
+    margin = float(comp["margin"].iloc[0]) if margin is None else float(margin)
+    alpha = float(comp["alpha"].iloc[0])
+    metric = str(comp["metric"].iloc[0])
+    ax = _new_ax(ax, size=(7.5, 0.55 * len(comp) + 1.8))
+    y = np.arange(len(comp))[::-1]
+    ax.axvspan(
+        -margin,
+        margin,
+        color="#1f5fbf",
+        alpha=0.12,
+        lw=0,
+        label=f"equivalence region ±δ = ±{margin:g}",
+    )
+    ax.axvline(0, color="black", lw=0.8)
+    for yi, r in zip(y, comp.itertuples(index=False), strict=True):
+        color = LABEL_COLORS.get(r.label, "black")
+        ax.errorbar(
+            r.diff,
+            yi,
+            xerr=[[r.diff - r.ci_low], [r.ci_high - r.diff]],
+            fmt="o",
+            color=color,
+            capsize=4,
+            ms=6,
+            lw=1.6,
+        )
+        text = r.label + (" (negligible)" if r.negligible else "")
+        text += (
+            f"  TOST Holm p={r.p_equiv_adj:.2g}"
+            if r.label == "NeCL"
+            else f"  Holm p={r.p_diff_adj:.2g}"
+        )
+        ax.text(
+            1.02,
+            yi,
+            text,
+            color=color,
+            va="center",
+            fontsize=8.5,
+            transform=blended_transform_factory(ax.transAxes, ax.transData),
+        )
+    ax.set_yticks(y, [f"p = {lv:g}" for lv in comp["level"]])
+    ax.set_ylim(-0.7, len(comp) - 0.3)
+    ax.set_xlabel(
+        f"difference in {metric}: level − unimodal baseline ({100 * (1 - alpha):.0f} % t CI)"
+    )
+    ax.set_ylabel("modality dropout probability")
+    ax.set_title(title or f"Each level vs the baseline ({setting}, {comp['test'].iloc[0]}, Holm)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_confusion(
+    matrix,
+    labels,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    normalize: bool = True,
+) -> Axes:
+    """A confusion matrix: rows are true labels, colour = share of the true class, counts written.
+
+    Parameters
+    ----------
+    matrix : array-like, shape (K, K)
+        Counts; rows true labels, columns predictions.
+    labels : sequence of str
+        The K class names in the matrix's order.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    title : str, optional
+        Axes title (the accuracy is appended).
+    normalize : bool
+        Colour by row share (True) or by count.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    cm = np.asarray(matrix, dtype=float)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(labels):
+        raise ConfigError(
+            f"the confusion matrix has shape {cm.shape} but {len(labels)} labels were given; it "
+            "must be K × K with K labels."
+        )
+    ax = _new_ax(ax, size=(5.2, 4.6))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = cm / cm.sum(axis=1, keepdims=True)
+    shown = np.nan_to_num(share) if normalize else cm
+    im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            dark = shown[i, j] > (0.55 if normalize else 0.55 * shown.max())
+            ax.text(
+                j,
+                i,
+                f"{int(cm[i, j])}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else "black",
+            )
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted label")
+    ax.set_ylabel("true label")
+    acc = np.trace(cm) / cm.sum() if cm.sum() else float("nan")
+    ax.set_title(
+        f"{title + ', ' if title else ''}accuracy {acc:.3f} (n={int(cm.sum())})", fontsize=10
+    )
+    ax.figure.colorbar(
+        im, ax=ax, shrink=0.8, label="share of the true class" if normalize else "count"
+    )
+    return ax
+
+
+def figure5_table(
+    table: pd.DataFrame,
+    metrics: list[str] | None = None,
+    condition: str = "primary",
+    setting: str | None = None,
+) -> pd.DataFrame:
+    """The paper's Figure 5 table: mean (and SD) of each metric per level, plus the unimodal row.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table.
+    metrics : list of str, optional
+        Metrics (columns); default every metric of the condition in the table.
+    condition : str
+        Evaluation condition.
+    setting : str, optional
+        Setting; default the first one with multimodal rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level, highest level first as in the paper, then ``unimodal``: ``row``
+        (``p = 0.95`` … or ``unimodal``), ``level`` (NaN for unimodal), ``n`` (seeds), and for
+        each metric ``<metric>`` (mean) and ``<metric>_sd`` (sample SD over seeds).
+    """
+    rows = table[table["condition"] == condition]
+    if rows.empty:
+        raise ConfigError(f"the table has no rows for condition {condition!r}.")
+    metrics = metrics or sorted(rows["metric"].unique())
+    multi = rows[rows["arm"] == "multimodal"]
+    setting = setting or sorted(multi["setting"].unique())[0]
+    out = []
+    levels = sorted(multi.loc[multi["setting"] == setting, "level"].unique(), reverse=True)
+    groups = [
+        (f"p = {lv:g}", lv, multi[(multi["setting"] == setting) & (multi["level"] == lv)])
+        for lv in levels
+    ]
+    uni = rows[rows["arm"] == "unimodal"]
+    groups.append(("unimodal", np.nan, baseline_rows(uni, setting) if len(uni) else uni))
+    for name, level, g in groups:
+        rec = {"row": name, "level": level, "n": int(g["seed"].nunique())}
+        for m in metrics:
+            v = g.loc[g["metric"] == m, "value"].to_numpy(float)
+            rec[m] = float(v.mean()) if len(v) else np.nan
+            rec[f"{m}_sd"] = float(v.std(ddof=1)) if len(v) > 1 else np.nan
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def _cells(df: pd.DataFrame, digits: int) -> tuple[list[str], list[list[str]]]:
+    metrics = [c for c in df.columns if c not in ("row", "level", "n") and not c.endswith("_sd")]
+    head = ["level", *metrics, "seeds"]
+    body = []
+    for r in df.to_dict("records"):
+        cells = [r["row"]]
+        for m in metrics:
+            sd = r.get(f"{m}_sd", np.nan)
+            mean = f"{r[m]:.{digits}f}" if np.isfinite(r[m]) else "–"
+            cells.append(mean + (f" ± {sd:.{digits}f}" if np.isfinite(sd) else ""))
+        cells.append(str(r["n"]))
+        body.append(cells)
+    return head, body
+
+
+def to_markdown(df: pd.DataFrame, digits: int = 3) -> str:
+    """A :func:`figure5_table` as a Markdown table (mean ± SD over seeds)."""
+    head, body = _cells(df, digits)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return "\n".join(lines) + "\n"
+
+
+def to_latex(df: pd.DataFrame, digits: int = 3, caption: str = "") -> str:
+    """A :func:`figure5_table` as a LaTeX ``tabular`` (booktabs rules, mean $\\pm$ SD)."""
+    head, body = _cells(df, digits)
+    lines = [
+        "\\begin{table}[t]",
+        "\\centering",
+        "\\begin{tabular}{l" + "r" * (len(head) - 1) + "}",
+        "\\toprule",
+        " & ".join(h.replace("_", "\\_") for h in head) + " \\\\",
+        "\\midrule",
+    ]
+    for r in body:
+        if r[0] == "unimodal":
+            lines.append("\\midrule")
+        lines.append(" & ".join(c.replace("±", "$\\pm$") for c in r) + " \\\\")
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    if caption:
+        lines.append(f"\\caption{{{caption}}}")
+    lines.append("\\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def _save(fig, out_dir: Path, stem: str, formats, dpi: int) -> list[Path]:
+    paths = []
+    for fmt in formats:
+        path = out_dir / f"{stem}.{fmt}"
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def save_figures(
+    table: pd.DataFrame,
+    out_dir: str | Path,
+    *,
+    metric: str = "accuracy",
+    condition: str = "primary",
+    comparison: pd.DataFrame | None = None,
+    band: pd.DataFrame | None = None,
+    optimum: pd.DataFrame | None = None,
+    confusion: dict | None = None,
+    alpha: float = 0.05,
+    margin: float = 0.02,
+    formats: tuple[str, ...] = ("png", "pdf"),
+    dpi: int = 150,
+) -> list[Path]:
+    """Write every figure of a study (PNG and PDF) and the Figure 5 tables (Markdown, LaTeX).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table.
+    out_dir : str or pathlib.Path
+        Output folder (created).
+    metric, condition : str
+        Metric and condition of the dose-response and forest plots.
+    comparison : pandas.DataFrame, optional
+        :func:`analysis.compare.compare_to_baseline` output; computed when None.
+    band, optimum : pandas.DataFrame, optional
+        Dose-response band and optimal level (:mod:`analysis.doseresponse`); the curve and the
+        optimum are left out when None.
+    confusion : dict, optional
+        ``{title: (matrix, labels)}``, e.g. ``{"p = 0": (cm0, labels), "p = 0.8": (cm8,
+        labels)}``; drawn side by side as ``confusion``.
+    alpha, margin : float
+        Significance level and equivalence margin (for a comparison computed here).
+    formats : tuple of str
+        Image formats.
+    dpi : int
+        Resolution of raster formats.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: ``dose_response[_<setting>].<fmt>``, ``forest.<fmt>``,
+        ``confusion.<fmt>`` (when given), ``figure5[_<setting>].md`` and ``.tex``.
+    """
+    from analysis.compare import compare_to_baseline
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if comparison is None:
+        comparison = compare_to_baseline(table, metric, condition, alpha=alpha, margin=margin)
+    settings = sorted(comparison["setting"].unique())
+    paths: list[Path] = []
+    for name in settings:
+        suffix = "" if len(settings) == 1 else f"_{name}"
+        ax = plot_dose_response(
+            table,
+            band,
+            optimum=optimum,
+            metric=metric,
+            condition=condition,
+            setting=name,
+            alpha=alpha,
+        )
+        paths += _save(ax.figure, out, f"dose_response{suffix}", formats, dpi)
+        f5 = figure5_table(table, condition=condition, setting=name)
+        (out / f"figure5{suffix}.md").write_text(to_markdown(f5))
+        (out / f"figure5{suffix}.tex").write_text(
+            to_latex(f5, caption=f"Per-level results ({name}): mean $\\pm$ SD over seeds.")
+        )
+        paths += [out / f"figure5{suffix}.md", out / f"figure5{suffix}.tex"]
+    n = len(settings)
+    fig, axes = plt.subplots(
+        1,
+        n,
+        figsize=(8.5 * n, 0.55 * comparison["level"].nunique() + 2),
+        layout="constrained",
+        squeeze=False,
+    )
+    for ax, name in zip(axes[0], settings, strict=True):
+        plot_forest(comparison, ax=ax, setting=name, margin=margin)
+    paths += _save(fig, out, "forest", formats, dpi)
+    if confusion:
+        fig, axes = plt.subplots(
+            1,
+            len(confusion),
+            figsize=(5.6 * len(confusion), 4.9),
+            layout="constrained",
+            squeeze=False,
+        )
+        for ax, (title, (cm, labels)) in zip(axes[0], confusion.items(), strict=True):
+            plot_confusion(cm, labels, ax=ax, title=title)
+        paths += _save(fig, out, "confusion", formats, dpi)
+    return paths
