@@ -46,6 +46,9 @@ def run_command(
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, help="Torch CPU threads (one is fastest for small models)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    store: Path | None = typer.Option(
+        None, "--store", help="Also write the run into this results store (SQLite)."
+    ),
 ) -> None:
     """Train and evaluate one run and print its metrics per test condition.
 
@@ -57,6 +60,12 @@ def run_command(
 
     torch.set_num_threads(max(1, threads))
     spec, result = execute_one(study, arm, level, seed, setting=setting, data=data, device=device)
+    if store is not None:
+        from repro.study import load_study
+        from repro.sweep import record_run
+
+        st = load_study(study).with_overrides(data_path=str(data) if data else None)
+        record_run(st, spec, result, store)
     doc = {
         "run_id": spec.run_id,
         "study": spec.study,

@@ -1,0 +1,220 @@
+"""``colearn sweep`` (train a study's grid), ``colearn status`` and ``colearn export``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from repro.cli.app import app, err_console, print_json
+
+__all__ = ["export_command", "parse_levels", "status_command", "sweep_command"]
+
+_STUDY = typer.Argument("synthetic", help="Built-in study name or study file.")
+_STORE = typer.Option(
+    None, "--store", help="Results store (SQLite). Default: results/<study>.sqlite."
+)
+_SEEDS = typer.Option(None, "--seeds", help="Seed indices 0..N-1 (overrides the study file).")
+_LEVELS = typer.Option(
+    None, "--levels", help="Comma list of dropout levels, e.g. 0,0.4,0.8 (overrides the study)."
+)
+_DATA = typer.Option(None, "--data", help="Data file or folder for real-data studies.")
+
+
+def parse_levels(text: str | None) -> list[float] | None:
+    """``"0,0.4,0.8"`` → ``[0.0, 0.4, 0.8]`` (None stays None)."""
+    from analysis.errors import ConfigError
+
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(
+            f"--levels '{text}' is not a comma list of numbers in [0, 1], e.g. 0,0.4,0.8."
+        ) from None
+
+
+def _study(study: str, seeds: int | None, levels: str | None, data: Path | None):
+    from repro.study import load_study
+
+    return load_study(study).with_overrides(
+        seeds=seeds, levels=parse_levels(levels), data_path=str(data) if data else None
+    )
+
+
+@app.command("sweep")
+def sweep_command(
+    study: str = _STUDY,
+    seeds: int | None = _SEEDS,
+    levels: str | None = _LEVELS,
+    store: Path | None = _STORE,
+    data: Path | None = _DATA,
+    workers: int | None = typer.Option(
+        None, "--workers", help="Runs at once (default: the number of cores)."
+    ),
+    executor: str = typer.Option("local", "--executor", help="local (process pool), ray, inline."),
+    address: str = typer.Option(
+        "local", "--address", help="Ray: local (start one here), auto (join ray start), or ray://…"
+    ),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="Train failed runs again."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+) -> None:
+    """Train every run of a study's grid that the store does not hold yet (resumable).
+
+    Example: colearn sweep synthetic --seeds 3 --levels 0,0.8
+    """
+    from repro.sweep import run_sweep
+
+    st = _study(study, seeds, levels, data)
+    with _progress_bar(st.name) as progress:
+        summary = run_sweep(
+            st,
+            store_path=store,
+            workers=workers,
+            executor=executor,
+            device=device,
+            retry_failed=retry_failed,
+            address=address,
+            progress=progress,
+        )
+    if as_json:
+        print_json(summary.as_dict())
+    line = (
+        f"{summary.study}: {summary.done}/{summary.total} done, {summary.failed} failed, "
+        f"{summary.pending} pending ({summary.ran} trained now in {summary.wall_s:.1f} s) "
+        f"→ {summary.store}"
+    )
+    if summary.interrupted:
+        err_console.print(f"interrupted: {line}; run the same command to resume.", highlight=False)
+        sys.exit(130)
+    err_console.print(line, highlight=False)
+    if summary.failed:
+        err_console.print(
+            f"{summary.failed} run(s) failed; see 'colearn status {study}', retry with "
+            "--retry-failed.",
+            highlight=False,
+        )
+        sys.exit(1)
+
+
+@app.command("status")
+def status_command(
+    study: str = _STUDY,
+    seeds: int | None = _SEEDS,
+    levels: str | None = _LEVELS,
+    store: Path | None = _STORE,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+) -> None:
+    """How much of a study's grid the store holds (needs no data).
+
+    Example: colearn status synthetic --json
+    """
+    from repro.sweep import grid_status
+
+    st = _study(study, seeds, levels, None)
+    doc = grid_status(st, store)
+    if as_json:
+        print_json(doc)
+        return
+    table = Table("study", "total", "done", "pending", "running", "failed")
+    table.add_row(
+        *(str(doc[k]) for k in ("study", "total", "done", "pending", "running", "failed"))
+    )
+    from rich.console import Console
+
+    Console().print(table)
+    if doc["failed"]:
+        _print_failures(st, store)
+
+
+def _print_failures(st, store: Path | None) -> None:
+    from repro.store import ResultsStore, default_store_path
+
+    with ResultsStore(store or default_store_path(st.name), st.name, readonly=True) as s:
+        rows = s.run_rows()
+    for _, row in rows[rows["status"] == "failed"].iterrows():
+        first = (row["error"] or "").splitlines()[0] if row["error"] else ""
+        err_console.print(f"failed {row['run_id']} ({row['arm']}, seed {row['seed']}): {first}")
+
+
+@app.command("export")
+def export_command(
+    study: str = _STUDY,
+    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output file. Default: results/<study>.<format>."
+    ),
+    store: Path | None = _STORE,
+) -> None:
+    """Write the tidy results table (one row per run, setting, condition and metric).
+
+    Example: colearn export synthetic --format parquet --out results/synthetic.parquet
+    """
+    from analysis.errors import ConfigError, StoreError
+    from analysis.tidy import write_table
+    from repro.store import ResultsStore, default_store_path
+    from repro.study import load_study
+
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"--format '{fmt}' is not valid; choose csv or parquet.")
+    st = load_study(study)
+    out = out or Path("results") / f"{st.name}.{fmt}"
+    if out.suffix.lower().lstrip(".") not in ((fmt,) if fmt == "csv" else ("parquet", "pq")):
+        raise ConfigError(f"--out '{out}' does not end in .{fmt}; match it to --format {fmt}.")
+    with ResultsStore(store or default_store_path(st.name), st.name, readonly=True) as s:
+        table = s.tidy()
+    if table.empty:
+        raise StoreError(f"the store of study '{st.name}' holds no finished run yet; run a sweep.")
+    write_table(table, out)
+    err_console.print(
+        f"wrote {len(table)} rows ({table['run_id'].nunique()} runs) to {out}", highlight=False
+    )
+
+
+class _progress_bar:
+    """A rich progress bar on stderr fed by ``run_sweep``'s progress callback."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        return self.update
+
+    def update(self, event: str, total: int, done: int, failed: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        if event == "start":
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=False,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(
+                f"sweep {self.name}", total=total, completed=done, failed=failed
+            )
+        elif self.bar is not None:
+            self.bar.update(self.task, completed=done, failed=failed)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
