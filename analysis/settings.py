@@ -21,7 +21,13 @@ from analysis.errors import ConfigError, DataError
 from analysis.tidy import higher_is_better as _direction
 from analysis.tidy import select
 
-__all__ = ["compare_levels", "compare_settings", "compare_to_best", "summarize_settings"]
+__all__ = [
+    "compare_levels",
+    "compare_settings",
+    "compare_to_best",
+    "compare_by_name",
+    "summarize_settings",
+]
 
 COLUMNS = [
     "setting_a", "level_a", "setting_b", "level_b", "n_a", "n_b", "mean_a", "mean_b", "diff",
@@ -268,3 +274,51 @@ def summarize_settings(
             "alpha": alpha, "metric": metric, "condition": condition,
         })  # fmt: skip
     return pd.DataFrame(out)
+
+
+def _as_level(text: str) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def compare_by_name(
+    table: pd.DataFrame,
+    a: str,
+    b: str = "best",
+    *,
+    setting: str = "default",
+    **kwargs,
+) -> pd.DataFrame:
+    """Dispatch a comparison named on the command line.
+
+    ``a`` and ``b`` both levels → :func:`compare_levels` (in ``setting``); both setting names →
+    :func:`compare_settings`; ``b == "best"`` → :func:`compare_to_best` of ``a``'s setting (``a``
+    may be ``all`` or a setting name; a level ``a`` keeps only that row).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as in :func:`compare_levels`.
+
+    Raises
+    ------
+    ConfigError
+        When one of ``a``/``b`` is a level and the other a setting name.
+    """
+    la, lb = _as_level(a), _as_level(b)
+    if b == "best":
+        name = setting if la is not None or a in ("all", "") else a
+        res = compare_to_best(table, setting=name, **kwargs)
+        if la is not None:
+            res = res[np.isclose(res["level_a"], la)].reset_index(drop=True)
+        return res
+    if la is not None and lb is not None:
+        return compare_levels(table, la, lb, setting=setting, **kwargs)
+    if la is None and lb is None:
+        return compare_settings(table, a, b, **kwargs)
+    raise ConfigError(
+        f"--a {a!r} and --b {b!r} mix a level and a setting name; give two levels, two settings, "
+        "or --b best."
+    )

@@ -1,0 +1,231 @@
+"""Commands that analyse results: ``analyze``, ``compare``, ``import-original``.
+
+They import :mod:`analysis` inside the command functions and never import torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from repro.cli.app import app, err_console, print_json
+
+__all__ = ["resolve_table", "analyze_cmd", "compare_cmd", "import_original_cmd"]
+
+_TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".sqlite", ".db", ".sqlite3")
+_LABEL_STYLE = {
+    "NCL": "red",
+    "worse": "red",
+    "PCL": "green",
+    "better": "green",
+    "NeCL": "cyan",
+    "equivalent": "cyan",
+    "inconclusive": "yellow",
+}
+
+
+def resolve_table(source: str, store: Path | None = None):
+    """Load the tidy table behind STUDY|TABLE: a table file, or the study's results store.
+
+    ``store`` (``--store``) wins; then an existing ``.csv``/``.parquet``/``.sqlite`` file; then
+    ``results/<source>.sqlite``.  Raises ConfigError when none exists.
+    """
+    from analysis.errors import ConfigError
+    from analysis.tidy import read_table
+
+    if store is not None:
+        return read_table(store)
+    path = Path(source)
+    if path.suffix.lower() in _TABLE_SUFFIXES:
+        return read_table(path)
+    default = Path("results") / f"{path.stem if path.suffix else source}.sqlite"
+    if default.is_file():
+        return read_table(default)
+    raise ConfigError(
+        f"found no results for {source!r}: pass a .csv/.parquet/.sqlite table, or run the study "
+        f"first so that {default} exists (or point --store at its store)."
+    )
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None or value != value:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _label(label: str, negligible: bool) -> str:
+    style = _LABEL_STYLE.get(label, "white")
+    return f"[{style}]{label}{' (negligible)' if negligible else ''}[/{style}]"
+
+
+def _print_levels(result) -> None:
+    from rich.table import Table
+
+    s = result.settings
+    title = (
+        f"{s['metric']} ({s['condition']}), α = {s['alpha']}, margin δ = ±{s['margin']}, "
+        f"{'paired t' if s['paired'] else 'Welch t'}, Holm over levels"
+    )
+    table = Table(title=title)
+    for col in ("setting", "level", "n", "mean", "baseline", "diff", "CI", "p", "p adj",
+                "p equiv adj", "p perm (min)", "label", "seeds"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("setting", "label") else "right")
+    for r in result.levels.to_dict(orient="records"):
+        table.add_row(
+            r["setting"],
+            f"{r['level']:g}",
+            str(r["n"]),
+            _fmt(r["mean"]),
+            _fmt(r["baseline_mean"]),
+            f"{r['diff']:+.3f}",
+            f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
+            _fmt(r["p_diff"]),
+            _fmt(r["p_diff_adj"]),
+            _fmt(r["p_equiv_adj"]),
+            f"{_fmt(r['p_perm'])} ({_fmt(r['p_perm_min'], 2)})",
+            _label(r["label"], r["negligible"]),
+            "" if r["seeds_needed"] is None or r["seeds_needed"] != r["seeds_needed"]
+            else str(r["seeds_needed"]),
+        )  # fmt: skip
+    err_console.print(table)
+
+
+def _print_dose(result) -> None:
+    for d in result.dose_response:
+        ranked = sorted((m for m in d["models"] if m["converged"]), key=lambda m: m["aicc"])
+        fits = ", ".join(
+            f"{m['model']} (w {m['weight']:.2f}, lack-of-fit p {_fmt(m['p_lof'])})" for m in ranked
+        )
+        err_console.print(
+            f"[bold]dose-response[/bold] ({d['setting']}): best {d['best_model']}; {fits}.\n"
+            f"  optimum {d['opt_level']:.3g}, argmax interval [{d['opt_low']:.3g}, "
+            f"{d['opt_high']:.3g}]; within ±{d['margin']} of the optimum over "
+            f"[{d['near_low']:.3g}, {d['near_high']:.3g}]; inverted-U mode {d['isotonic_mode']}; "
+            f"levels not worse than the best: {', '.join(f'{v:g}' for v in d['levels_not_worse'])}"
+            f"; any dose effect: ANOVA p = {_fmt(d['p_anova'])}, Welch p = {_fmt(d['p_welch'])} "
+            f"({d['n_boot']} cluster-bootstrap replicates, seed {d['seed']}).",
+            highlight=False,
+        )
+
+
+@app.command("analyze")
+def analyze_cmd(
+    source: str = typer.Argument(..., help="Study name, or a .csv/.parquet/.sqlite results table."),
+    metric: str = typer.Option("accuracy", "--metric", help="Metric to analyse."),
+    condition: str = typer.Option("primary", "--condition", help="Evaluation condition."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    margin: float = typer.Option(0.02, "--margin", help="Equivalence margin δ (metric units)."),
+    paired: bool | None = typer.Option(
+        None, "--paired/--unpaired", help="Override the table's design flag.", show_default=False
+    ),
+    n_boot: int = typer.Option(2000, "--boot", help="Cluster-bootstrap replicates."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap generator."),
+    no_dose: bool = typer.Option(False, "--no-dose", help="Skip the dose-response fits."),
+    store: Path | None = typer.Option(None, "--store", help="Results store to read."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the per-level table (.csv/.parquet)."
+    ),
+) -> None:
+    """Label every dropout level against the unimodal baseline (NCL / NeCL / PCL / inconclusive).
+
+    Example: colearn analyze results.csv --metric accuracy --unpaired --json
+    """
+    from analysis.summary import analyze
+
+    table = resolve_table(source, store)
+    result = analyze(
+        table, metric, condition, alpha, margin, paired, None, not no_dose, n_boot, seed
+    )
+    if out is not None:
+        if out.suffix.lower() == ".parquet":
+            result.levels.to_parquet(out, index=False)
+        else:
+            result.levels.to_csv(out, index=False)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        _print_levels(result)
+        _print_dose(result)
+    for message in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+
+@app.command("compare")
+def compare_cmd(
+    source: str = typer.Argument(..., help="Study name, or a .csv/.parquet/.sqlite results table."),
+    a: str = typer.Option(..., "--a", help="A level (e.g. 0.8) or a setting name."),
+    b: str = typer.Option(
+        "best", "--b", help="A level, a setting name, or 'best' (every level vs the best one)."
+    ),
+    setting: str = typer.Option("default", "--setting", help="Setting of the levels compared."),
+    metric: str = typer.Option("accuracy", "--metric", help="Metric to compare."),
+    condition: str = typer.Option("primary", "--condition", help="Evaluation condition."),
+    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
+    margin: float = typer.Option(0.02, "--margin", help="Equivalence margin δ (metric units)."),
+    paired: bool | None = typer.Option(
+        None, "--paired/--unpaired", help="Override the table's design flag.", show_default=False
+    ),
+    store: Path | None = typer.Option(None, "--store", help="Results store to read."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+) -> None:
+    """Compare two levels, two settings level by level, or every level with the best one.
+
+    Example: colearn compare results.csv --a 0.8 --b 0.9
+    """
+    from analysis.settings import compare_by_name
+
+    result = compare_by_name(
+        resolve_table(source, store), a, b, metric=metric, condition=condition, setting=setting,
+        alpha=alpha, margin=margin, paired=paired,
+    )  # fmt: skip
+    if as_json:
+        print_json({"metric": metric, "alpha": alpha, "margin": margin,
+                    "comparisons": result.to_dict(orient="records")})  # fmt: skip
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"{metric} ({condition}), α = {alpha}, δ = ±{margin}, Holm")
+        for col in ("a", "b", "n", "mean a", "mean b", "diff", "CI", "p adj", "p equiv adj",
+                    "test", "label"):  # fmt: skip
+            table.add_column(col)
+        for r in result.to_dict(orient="records"):
+            table.add_row(
+                f"{r['setting_a']} {r['level_a']:g}", f"{r['setting_b']} {r['level_b']:g}",
+                f"{r['n_a']}/{r['n_b']}", _fmt(r["mean_a"]), _fmt(r["mean_b"]),
+                f"{r['diff']:+.3f}", f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
+                _fmt(r["p_diff_adj"]), _fmt(r["p_equiv_adj"]), r["test"],
+                _label(r["label"], r["negligible"]),
+            )  # fmt: skip
+        err_console.print(table)
+    for message in result.attrs.get("warnings", []):
+        err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+
+@app.command("import-original")
+def import_original_cmd(
+    directory: Path = typer.Argument(..., help="Folder with the authors' per-seed result files."),
+    out: Path = typer.Option(..., "--out", help="Tidy table to write (.csv or .parquet)."),
+    study: str | None = typer.Option(None, "--study", help="Study name (default: folder name)."),
+) -> None:
+    """Import the authors' released per-seed results into a tidy table.
+
+    Example: colearn import-original original-iemocap --out iemocap.csv
+    """
+    from analysis.original import import_original
+    from analysis.tidy import write_table
+
+    table = import_original(directory, study=study)
+    write_table(table, out)
+    means = table.groupby(["metric", "level"], dropna=False)["value"].mean().unstack(0)
+    err_console.print(
+        f"wrote {out}: {len(table)} rows, {table['seed'].nunique()} seeds, metrics "
+        f"{', '.join(sorted(table['metric'].unique()))} (paired = false).",
+        highlight=False,
+    )
+    err_console.print(
+        means.round(3).rename(index=lambda v: "baseline" if v != v else v).to_string()
+    )
