@@ -4,6 +4,68 @@ This package never imports torch or :mod:`repro`, so stored or imported results 
 without the training stack.
 """
 
+from analysis.compare import compare_to_baseline, margin_sensitivity
+from analysis.doseresponse import (
+    dose_effect_test,
+    dose_response_band,
+    fit_dose_response,
+    optimal_level,
+    summarize_dose_response,
+)
 from analysis.errors import ColearnError, ConfigError, DataError, StoreError
+from analysis.original import import_original, load_confusion, read_original_file
+from analysis.power import (
+    detectable_effect,
+    sd_upper_limit,
+    seeds_needed,
+    seeds_needed_equivalence,
+    tost_power,
+)
+from analysis.robust import min_attainable_p, robustness
+from analysis.settings import (
+    compare_by_name,
+    compare_levels,
+    compare_settings,
+    compare_to_best,
+    summarize_settings,
+)
+from analysis.simulate import null_table, simulate_labels
+from analysis.summary import analyze
+from analysis.tidy import TIDY_COLUMNS, higher_is_better, read_table, validate_tidy, write_table
 
-__all__ = ["ColearnError", "ConfigError", "DataError", "StoreError"]
+__all__ = [
+    "ColearnError",
+    "ConfigError",
+    "DataError",
+    "StoreError",
+    "TIDY_COLUMNS",
+    "validate_tidy",
+    "read_table",
+    "write_table",
+    "higher_is_better",
+    "import_original",
+    "read_original_file",
+    "load_confusion",
+    "compare_to_baseline",
+    "margin_sensitivity",
+    "robustness",
+    "min_attainable_p",
+    "fit_dose_response",
+    "dose_response_band",
+    "optimal_level",
+    "dose_effect_test",
+    "summarize_dose_response",
+    "compare_levels",
+    "compare_settings",
+    "compare_to_best",
+    "compare_by_name",
+    "summarize_settings",
+    "sd_upper_limit",
+    "seeds_needed",
+    "seeds_needed_equivalence",
+    "detectable_effect",
+    "tost_power",
+    "null_table",
+    "simulate_labels",
+    "analyze",
+]
