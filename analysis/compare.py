@@ -173,9 +173,9 @@ def compare_to_baseline(
     >>> from analysis.simulate import null_table
     >>> t = null_table(n_seeds=5, levels=(0.0, 0.5), sd=0.01, seed=1)
     >>> compare_to_baseline(t)[["level", "n", "label"]]
-       level  n         label
-    0    0.0  5  inconclusive
-    1    0.5  5  inconclusive
+       level  n label
+    0    0.0  5  NeCL
+    1    0.5  5  NeCL
     """
     if not 0 < alpha < 0.5:
         raise ConfigError(f"alpha is {alpha!r}; it must lie between 0 and 0.5.")
