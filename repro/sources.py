@@ -8,7 +8,7 @@ from analysis.errors import ConfigError
 from repro.data import MultimodalDataset
 from repro.study import DataSpec, Study
 
-__all__ = ["load_data"]
+__all__ = ["check_dims", "load_data"]
 
 
 def load_data(study: Study) -> MultimodalDataset:
@@ -28,12 +28,20 @@ def load_data(study: Study) -> MultimodalDataset:
         from repro.synthetic import make_synthetic
 
         data = make_synthetic(spec.preset, **{"primary": spec.primary, **spec.options})
+    elif spec.source == "mfeat":
+        from repro.loaders import load_dataset
+
+        data = load_dataset("mfeat", format="mfeat", **{"primary": spec.primary, **spec.options})
     else:
         study.require_data()
         from repro.loaders import load_dataset
 
-        data = load_dataset(spec.path, format=spec.format, **spec.options)
-    return select_modalities(data, spec, study.name)
+        data = load_dataset(
+            spec.path, format=spec.format, **{"primary": spec.primary, **spec.options}
+        )
+    data = select_modalities(data, spec, study.name)
+    check_dims(data, spec, study.name)
+    return data
 
 
 def select_modalities(data: MultimodalDataset, spec: DataSpec, study: str) -> MultimodalDataset:
@@ -49,3 +57,19 @@ def select_modalities(data: MultimodalDataset, spec: DataSpec, study: str) -> Mu
     # the released models used (language | audio | visual).
     order = list(spec.modalities) or [m for m in data.modalities if m in wanted]
     return replace(data, modalities={m: data.modalities[m] for m in order}, primary=spec.primary)
+
+
+def check_dims(data: MultimodalDataset, spec: DataSpec, study: str) -> None:
+    """Raise when the data's feature sizes differ from the study's ``[data.dims]``."""
+    for name, expected in spec.dims.items():
+        found = data.dims.get(name)
+        if found is None:
+            raise ConfigError(
+                f"study '{study}' declares dims for modality '{name}', but the data have "
+                f"{', '.join(data.modalities)}."
+            )
+        if found != expected:
+            raise ConfigError(
+                f"modality '{name}' of '{data.name}' has {found} features per step but study "
+                f"'{study}' expects {expected} (its model is built for [data.dims])."
+            )

@@ -3,8 +3,9 @@
 A study file has these tables (every key optional unless marked; unknown keys are errors)::
 
     [study]     name*, description, seed, seeds, levels
-    [data]      source* ("synthetic" | "file"), preset, path, format, primary*, dropped*,
-                modalities, [data.options] (generator or loader settings)
+    [data]      source* ("synthetic" | "file" | "mfeat"), preset, path, format, primary*, dropped*,
+                modalities, [data.options] (generator or loader settings),
+                [data.dims] (expected feature size per modality, checked on loading)
     [model]     kind*, any model setting (hidden, layers, readout, ...)
     [training]  epochs, batch_size, lr, loss, plateau_patience, plateau_factor, early_stopping
     [protocol]  draw, granularity, selection, shuffle, drop_last
@@ -51,6 +52,7 @@ class DataSpec:
     dropped: tuple[str, ...] = ("audio", "visual")
     modalities: tuple[str, ...] = ()
     options: dict = field(default_factory=dict)
+    dims: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
         "dropped": (list,),
         "modalities": (list,),
         "options": (dict,),
+        "dims": (dict,),
     },
     "training": {
         "epochs": (int,),
@@ -252,7 +255,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     },
 }
 _CHOICES = {
-    ("data", "source"): ("synthetic", "file"),
+    ("data", "source"): ("synthetic", "file", "mfeat"),
     ("training", "loss"): ("auto", "cross-entropy", "l1", "mse"),
     ("protocol", "draw"): ("shared", "independent"),
     ("protocol", "granularity"): ("batch", "sample", "timestep"),
@@ -320,6 +323,11 @@ def parse_study(doc: dict, where: str) -> Study:
     for key in ("dropped", "modalities"):
         if key in data:
             data[key] = tuple(str(m) for m in data[key])
+    for mod, width in data.get("dims", {}).items():
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ConfigError(
+                f"{where}: [data.dims] {mod} must be a positive integer, got {width!r}."
+            )
     data_spec = DataSpec(**data)
     if data_spec.primary in data_spec.dropped:
         raise ConfigError(

@@ -39,10 +39,10 @@ def looks_like_mmsa(obj: Any) -> bool:
     """True for a dict of splits with ``regression_labels`` (or a top-level ``config``)."""
     if not isinstance(obj, dict):
         return False
-    split = obj.get("train")
-    if not isinstance(split, dict):
-        return False
-    return "regression_labels" in split or "classification_labels" in split or "config" in obj
+    if "config" in obj:
+        return True
+    blocks = [b for b in (obj.get(s) for s in SPLITS) if isinstance(b, dict)]
+    return any("regression_labels" in b or "classification_labels" in b for b in blocks)
 
 
 def load_mmsa(

@@ -41,8 +41,8 @@ def looks_like_mult(obj: Any) -> bool:
     """True for a dict of splits holding ``text`` / ``audio`` / ``vision`` / ``labels``."""
     if not isinstance(obj, dict) or "config" in obj:
         return False
-    split = obj.get("train")
-    return isinstance(split, dict) and "labels" in split and "vision" in split
+    blocks = [obj.get(s) for s in SPLITS]
+    return any(isinstance(b, dict) and "labels" in b for b in blocks)
 
 
 def load_mult(
