@@ -33,6 +33,11 @@ def fmt_p(p) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def _p_eq(p) -> str:
+    text = fmt_p(p)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def _lv(level) -> str:
     return f"p = {level:g}"
 
@@ -211,7 +216,7 @@ def _method(table, a, info) -> list[Section]:
     compute = dict(info.get("compute") or {})
     versions = compute.pop("versions", None) or {}
     if "wall_time_s" in compute and compute["wall_time_s"] is not None:
-        compute["wall_time_s"] = f"{float(compute['wall_time_s']):.1f} s (sum over runs)"
+        compute["training time"] = f"{float(compute.pop('wall_time_s')):.1f} s (sum over runs)"
     rows = {**compute, **{f"version of {k}": v for k, v in versions.items()}}
     out.append(
         Section(
@@ -294,10 +299,10 @@ def _reproducing(table, a, info, files) -> list[Section]:
         blocks.append(
             (
                 "p",
-                f"**{r.id}** [{r.verdict}]: {r.reason}. Ours {fmt(r.mean)} "
+                f"**{r.id}**, {r.verdict}: {r.reason}. Ours {fmt(r.mean)} "
                 f"({_ci_pct(r.alpha)} CI {fmt(r.mean_ci_low)}–{fmt(r.mean_ci_high)}, n = "
                 f"{r.n}) vs paper {fmt(r.paper_value)}; one-sample TOST against the "
-                f"paper's value at ±{r.margin:g}: p = {fmt_p(r.p_value_equiv)}.",
+                f"paper's value at ±{r.margin:g}: {_p_eq(r.p_value_equiv)}.",
             )
         )
     return [Section("Results reproducing the paper", blocks)]
@@ -449,8 +454,8 @@ def _dose(a) -> Section:
         blocks += [
             (
                 "p",
-                f"**{name}.** Global test of any level effect: one-way ANOVA p = "
-                f"{fmt_p(g['p_anova'])}, Welch ANOVA p = {fmt_p(g['p_welch'])}. Best shape by "
+                f"**{name}.** Global test of any level effect: one-way ANOVA "
+                f"{_p_eq(g['p_anova'])}, Welch ANOVA {_p_eq(g['p_welch'])}. Best shape by "
                 f"AICc: **{o['model'].iloc[0]}**; its optimum lies at p = "
                 f"{fmt(o['opt_level'].iloc[0], 2)} with {_ci_pct(a['alpha'])} bootstrap interval "
                 f"[{fmt(o['opt_low'].iloc[0], 2)}, {fmt(o['opt_high'].iloc[0], 2)}]. Levels not "

@@ -73,7 +73,7 @@ def test_summary_has_verdict_table_and_rule(report):
     assert VERDICT_RULE in summary
     for phrase in (
         "One shared dropout draw per batch.",
-        "12.5 s",
+        "12.5 s (sum over runs)",
         "Source of variability",
         "SD vs CI",
         "Multiplicity",

@@ -35,6 +35,8 @@ def print_verdicts(analysis: dict) -> None:
     from analysis.report_sections import fmt
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)
     claims = analysis["claims"]
     if len(claims):
         table = Table(
