@@ -18,7 +18,7 @@ from rich.console import Console
 
 from analysis.errors import ColearnError
 
-__all__ = ["app", "data_app", "err_console", "print_json", "main", "state"]
+__all__ = ["app", "data_app", "err_console", "main", "out_console", "print_json", "state"]
 
 app = typer.Typer(
     name="colearn",
@@ -37,6 +37,15 @@ app.add_typer(data_app, name="data")
 
 # Progress and messages go to stderr so that ``--json`` output on stdout stays one document.
 err_console = Console(stderr=True)
+
+
+def out_console() -> Console:
+    """A console on stdout for tables; wide when stdout is a file or a pipe, so columns survive."""
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 160))
+    return console
+
 
 state: dict[str, Any] = {"debug": False}
 

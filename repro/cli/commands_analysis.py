@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from repro.cli.app import app, err_console, print_json
+from repro.cli.app import app, err_console, out_console, print_json
 
 __all__ = ["resolve_table", "analyze_cmd", "compare_cmd", "import_original_cmd"]
 
@@ -90,7 +90,7 @@ def _print_levels(result) -> None:
             "" if r["seeds_needed"] is None or r["seeds_needed"] != r["seeds_needed"]
             else str(r["seeds_needed"]),
         )  # fmt: skip
-    err_console.print(table)
+    out_console().print(table)
 
 
 def _print_dose(result) -> None:
@@ -99,7 +99,7 @@ def _print_dose(result) -> None:
         fits = ", ".join(
             f"{m['model']} (w {m['weight']:.2f}, lack-of-fit p {_fmt(m['p_lof'])})" for m in ranked
         )
-        err_console.print(
+        out_console().print(
             f"[bold]dose-response[/bold] ({d['setting']}): best {d['best_model']}; {fits}.\n"
             f"  optimum {d['opt_level']:.3g}, argmax interval [{d['opt_low']:.3g}, "
             f"{d['opt_high']:.3g}]; within ±{d['margin']} of the optimum over "
@@ -200,7 +200,7 @@ def compare_cmd(
                 _fmt(r["p_diff_adj"]), _fmt(r["p_equiv_adj"]), r["test"],
                 _label(r["label"], r["negligible"]),
             )  # fmt: skip
-        err_console.print(table)
+        out_console().print(table)
     for message in result.attrs.get("warnings", []):
         err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from repro.cli.app import app, print_json
+from repro.cli.app import app, out_console, print_json
 
 
 @app.command("studies")
@@ -21,10 +21,12 @@ def studies_command() -> None:
     table = Table("study", "data", "model", "levels", "seeds", "description")
     for name in sorted(builtin_studies()):
         st = load_study(name)
-        data = st.data.preset if st.data.source == "synthetic" else "file (--data PATH)"
+        data = {"synthetic": f"synthetic ({st.data.preset})", "file": "file (--data PATH)"}.get(
+            st.data.source, st.data.source
+        )
         levels = ", ".join(f"{lv:g}" for lv in st.levels)
         table.add_row(name, data, st.model.kind, levels, str(st.seeds), st.description)
-    _stdout_console().print(table)
+    out_console().print(table)
 
 
 @app.command("run")
@@ -85,14 +87,8 @@ def run_command(
     table = Table("condition", *next(iter(result.metrics.values())).keys(), title=spec.label)
     for condition, values in result.metrics.items():
         table.add_row(condition, *(f"{v:.4f}" for v in values.values()))
-    console = _stdout_console()
+    console = out_console()
     console.print(table)
     console.print(
         f"run {spec.run_id}: best epoch {result.best_epoch}, {result.duration_s:.1f} s on {result.device}"
     )
-
-
-def _stdout_console():
-    from rich.console import Console
-
-    return Console()
