@@ -396,7 +396,8 @@ def _beyond(a, files) -> list[Section]:
                     f"Seeds per arm (pairs when paired) to detect a true difference of δ = "
                     f"{a['margin']:g} with power {pw['power'].iloc[0]:g} at α / levels, planning with "
                     "the upper 80 % confidence limit of the seed SD; and the smallest difference the "
-                    "present number of seeds detects with that power.",
+                    "present number of seeds detects with that power. (The summary's seeds needed differ: they "
+                    "settle each inconclusive level given its observed difference.)",
                 ),
                 (
                     "table",

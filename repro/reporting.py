@@ -194,7 +194,8 @@ def table_info(name: str, study: Study | None) -> dict:
     info = study_info(study)
     info.update(
         name=name,
-        description=f"The authors' released per-seed results, re-analysed ({study.description})",
+        description=f"The authors' released per-seed results for study `{study.name}`, re-analysed "
+        "without training",
         source="the authors' released per-seed result files (imported; no training here)",
         deviations=deviations(study, imported=True),
         confusion_source="the authors' `cm_res.npy` (one extra run; label order fea, neu, ang, "
