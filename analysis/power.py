@@ -159,8 +159,9 @@ def detectable_effect(
     if n < 2:
         raise ConfigError(f"n is {n!r}; a t test needs at least 2 seeds per arm.")
     _check_positive("sd", sd)
-    solver = TTestPower() if paired else TTestIndPower()
-    effect = solver.solve_power(nobs1=n, alpha=alpha, power=power, alternative="two-sided")
+    # TTestPower (one-sample / paired) names the sample size ``nobs``, TTestIndPower ``nobs1``.
+    solver, size = (TTestPower(), "nobs") if paired else (TTestIndPower(), "nobs1")
+    effect = solver.solve_power(**{size: n}, alpha=alpha, power=power, alternative="two-sided")
     return float(np.atleast_1d(effect)[0] * _plan_sd(sd, sd_n, sd_confidence))
 
 

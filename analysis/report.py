@@ -86,21 +86,11 @@ def power_table(
             rec["seeds_needed"] = seeds_needed(
                 margin, sd, alpha=a_adj, power=power, paired=paired, sd_n=n
             )
-            rec["detectable"] = _detectable(n, sd, a_adj, power, paired)
+            rec["detectable"] = detectable_effect(n, sd, alpha=a_adj, power=power, paired=paired)
         rows.append(rec)
     out = pd.DataFrame(rows)
     out["seeds_needed"] = out["seeds_needed"].astype("Int64")
     return out
-
-
-def _detectable(n: int, sd: float, alpha: float, power: float, paired: bool) -> float:
-    if not paired:
-        return detectable_effect(n, sd, alpha=alpha, power=power)
-    # analysis.power.detectable_effect passes nobs1 to TTestPower, which takes nobs: solve here
-    from statsmodels.stats.power import TTestPower
-
-    effect = TTestPower().solve_power(nobs=n, alpha=alpha, power=power, alternative="two-sided")
-    return float(np.atleast_1d(effect)[0] * sd)
 
 
 def _quiet(func, *args, **kwargs):

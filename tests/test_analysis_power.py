@@ -2,7 +2,7 @@
 
 import pytest
 from scipy import stats
-from statsmodels.stats.power import TTestIndPower
+from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from analysis.errors import ConfigError
 from analysis.power import (
@@ -34,6 +34,9 @@ def test_detectable_effect_inverts_statsmodels():
     # TTestIndPower().solve_power(nobs1=10, alpha=.05, power=.8) * sd
     es = TTestIndPower().solve_power(nobs1=10, alpha=0.05, power=0.8)
     assert detectable_effect(10, 0.015) == pytest.approx(es * 0.015)
+    # TTestPower().solve_power(nobs=10, alpha=.05, power=.8) * sd  (paired: n pairs)
+    es_paired = TTestPower().solve_power(nobs=10, alpha=0.05, power=0.8)
+    assert detectable_effect(10, 0.015, paired=True) == pytest.approx(es_paired * 0.015)
 
 
 def test_sd_upper_limit_chi2():
