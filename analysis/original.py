@@ -29,6 +29,7 @@ __all__ = [
     "import_original",
     "read_original_file",
     "load_confusion",
+    "confusion_sidecar",
 ]
 
 #: Released column name → our metric name.
@@ -262,3 +263,18 @@ def load_confusion(path: str | Path) -> np.ndarray:
     if (cm < 0).any():
         raise DataError(f"{path.name} holds negative counts; a confusion matrix counts items.")
     return cm.astype(np.int64)
+
+
+def confusion_sidecar(table_path: str | Path) -> Path:
+    """Where ``colearn import-original`` copies ``cm_res.npy`` beside the table it writes.
+
+    A tidy table has no room for confusion matrices, so the importer keeps the authors' Figure 4
+    data in a file next to the table (``t.csv`` → ``t.cm_res.npy``) and the report finds it there.
+
+    Examples
+    --------
+    >>> confusion_sidecar("out/t.csv").as_posix()
+    'out/t.cm_res.npy'
+    """
+    path = Path(table_path)
+    return path.with_name(f"{path.stem}.cm_res.npy")

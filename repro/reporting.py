@@ -293,7 +293,7 @@ def report_inputs(
         When the source is neither a table nor a study, or the store holds no finished run.
     """
     from analysis.errors import ConfigError
-    from analysis.original import CM_LABELS, CM_LEVELS, load_confusion
+    from analysis.original import CM_LABELS, CM_LEVELS, confusion_sidecar, load_confusion
     from analysis.tidy import read_table
     from repro.store import default_store_path
 
@@ -321,6 +321,8 @@ def report_inputs(
     if table.empty:
         raise ConfigError(f"no finished runs of '{name}' to report on; run the sweep first.")
     cms = None
+    if confusion is None and is_table and confusion_sidecar(path).is_file():
+        confusion = confusion_sidecar(path)  # written there by ``colearn import-original``
     if confusion is not None:
         cube = load_confusion(confusion)
         idx = {lv: i for i, lv in enumerate(CM_LEVELS) if lv == lv}

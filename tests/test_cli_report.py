@@ -55,7 +55,7 @@ def test_report_on_imported_table_never_imports_torch(tmp_path):
         import sys
         from repro.cli import app
         for args in (["import-original", {str(ORIGINAL)!r}, "--out", "t.csv"],
-                     ["report", "t.csv", "--confusion", {str(ORIGINAL / "cm_res.npy")!r},
+                     ["report", "t.csv",
                       "--study", {str(tmp_path / "claims.toml")!r}, "--n-boot", "50"]):
             try:
                 app(args, standalone_mode=False)
@@ -76,6 +76,8 @@ def test_report_on_imported_table_never_imports_torch(tmp_path):
     out = tmp_path / "reports" / "original-iemocap"
     md = (out / "report.md").read_text()
     assert "pcl-at-0.8" in md and "[?Re]" in md and "cm_res.npy" in md
+    # Figure 4 comes from the cm_res.npy that import-original kept beside the table.
+    assert (tmp_path / "t.cm_res.npy").is_file()
     assert (out / "figures" / "confusion.png").is_file()
 
 

@@ -215,11 +215,18 @@ def import_original_cmd(
 
     Example: colearn import-original original-iemocap --out iemocap.csv
     """
-    from analysis.original import import_original
+    import shutil
+
+    from analysis.original import confusion_sidecar, import_original
     from analysis.tidy import write_table
 
     table = import_original(directory, study=study)
     write_table(table, out)
+    cm_file = Path(directory) / "cm_res.npy"
+    if cm_file.is_file():
+        # Figure 4's matrices do not fit the tidy table; keep them beside it for the report.
+        shutil.copyfile(cm_file, confusion_sidecar(out))
+        err_console.print(f"copied {cm_file.name} to {confusion_sidecar(out)}", highlight=False)
     means = table.groupby(["metric", "level"], dropna=False)["value"].mean().unstack(0)
     err_console.print(
         f"wrote {out}: {len(table)} rows, {table['seed'].nunique()} seeds, metrics "

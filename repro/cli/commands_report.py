@@ -18,7 +18,9 @@ _SOURCE = typer.Argument(..., help="Built-in study, study file, or tidy table (.
 _STORE = typer.Option(None, "--store", help="Results store. Default: results/<study>.sqlite.")
 _OUT = typer.Option(None, "--out", help="Output folder. Default: reports/<study>/.")
 _CONFUSION = typer.Option(
-    None, "--confusion", help="The authors' cm_res.npy for Figure 4 (else from stored runs)."
+    None,
+    "--confusion",
+    help="The authors' cm_res.npy for Figure 4 (default: the copy import-original keeps beside the table, else stored runs).",
 )
 _CLAIMS_OF = typer.Option(
     None, "--study", help="Study whose claims apply to a table (default: from its study column)."
@@ -100,7 +102,7 @@ def report_cmd(
 ) -> None:
     """Write the reproducibility report (report.md, self-contained report.html, figures).
 
-    Example: colearn report t.csv --confusion original-iemocap/cm_res.npy
+    Example: colearn report t.csv
     """
     from repro.reporting import report_inputs
 
