@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from concurrent import futures
 
 from repro.executors.base import Executor, Outcome, execute_spec
@@ -13,9 +16,14 @@ __all__ = ["InlineExecutor", "LocalExecutor"]
 _WORKER: dict = {}
 
 
-def _init_worker(study, device: str) -> None:
-    """Pool initializer: one torch thread, Ctrl-C left to the driver, the data loaded once."""
+def _init_worker(study, device: str, driver_pid: int) -> None:
+    """Pool initializer: one torch thread, Ctrl-C left to the driver, the data loaded once.
+
+    A watchdog thread ends the worker when the driver dies (killed with SIGKILL, say), so that
+    no orphaned worker keeps training a run whose claim will be reclaimed.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_driver, args=(driver_pid,), daemon=True).start()
     import torch
 
     torch.set_num_threads(1)
@@ -26,6 +34,17 @@ def _init_worker(study, device: str) -> None:
         _data_for(study)
     except Exception:  # noqa: BLE001 - reported by the first run, with its message
         pass
+
+
+def _watch_driver(pid: int) -> None:
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
 
 
 def _run_in_worker(spec) -> Outcome:
@@ -48,7 +67,7 @@ class LocalExecutor(Executor):
             max_workers=self.capacity,
             mp_context=multiprocessing.get_context(method),
             initializer=_init_worker,
-            initargs=(study, device),
+            initargs=(study, device, os.getpid()),
         )
         self.pending: dict[futures.Future, str] = {}
 
