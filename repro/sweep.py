@@ -196,6 +196,9 @@ def run_sweep(
                         break
                     for outcome in ex.wait(timeout=0.5):
                         handle(outcome)
+        if claimed:
+            store.release(claimed)
+            claimed.clear()
         final = _count(grid, store.statuses())
     finally:
         if claimed:

@@ -136,6 +136,7 @@ def test_ctrl_c_keeps_finished_runs_and_releases_the_rest(study_file, tmp_path):
 
     summary = run_sweep(st, store, executor="inline", progress=interrupt_after_first)
     assert summary.interrupted and summary.done >= 1 and summary.done < 4
+    assert summary.running == 0 and summary.done + summary.pending == 4
     with ResultsStore(store, "tiny", readonly=True) as s:
         assert "running" not in s.statuses().values()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
