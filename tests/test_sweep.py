@@ -227,3 +227,23 @@ def test_ray_local_cluster_gives_the_same_numbers(tmp_path):
     pd.testing.assert_frame_equal(
         sorted_table(tmp_path / "ray.sqlite"), sorted_table(tmp_path / "inline.sqlite")
     )
+
+
+def test_two_sweeps_on_one_store_share_the_work(study_file, tmp_path):
+    import threading
+
+    st = load_study(study_file).with_overrides(seeds=3)
+    store = tmp_path / "s.sqlite"
+    summaries = []
+    threads = [
+        threading.Thread(target=lambda: summaries.append(run_sweep(st, store, executor="inline")))
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(s.ran for s in summaries) == 6
+    table = read_table(store)
+    assert table.run_id.nunique() == 6
+    assert not table.duplicated(["run_id", "setting", "condition", "metric"]).any()
