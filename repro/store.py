@@ -45,7 +45,7 @@ __all__ = ["SCHEMA_VERSION", "STATUSES", "ResultsStore", "default_store_path"]
 SCHEMA_VERSION = 1
 STATUSES = ("running", "done", "failed")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-# A run claimed on another host is considered abandoned after this many hours.
+# A run claimed on another host (or by a live-looking pid here) is abandoned after this many hours.
 STALE_HOURS = 24.0
 
 _SCHEMA = """
@@ -373,9 +373,11 @@ class ResultsStore:
 
     def _abandoned(self, host: str, pid: int, claimed_at: float | None, now: float) -> bool:
         """A ``running`` row whose owner is dead (same host) or silent for too long (elsewhere)."""
+        too_old = claimed_at is None or now - claimed_at > STALE_HOURS * 3600
         if host == self.host:
-            return pid != self.pid and not _pid_alive(pid)
-        return claimed_at is None or now - claimed_at > STALE_HOURS * 3600
+            # pid reuse could make a dead owner look alive: old claims expire anyway
+            return pid != self.pid and (too_old or not _pid_alive(pid))
+        return too_old
 
 
 class _Transaction:

@@ -131,9 +131,10 @@ def run_sweep(
     """
     started = time.perf_counter()
     study.require_data()
-    from repro.train import resolve_device
+    if executor != "ray":  # a Ray driver may lack the GPUs its workers have
+        from repro.train import resolve_device
 
-    resolve_device(device)
+        resolve_device(device)
     grid = build_grid(study)
     path = Path(store_path) if store_path else default_store_path(study.name)
     workers = max(1, int(workers or os.cpu_count() or 1))

@@ -56,7 +56,13 @@ class RayExecutor(Executor):
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.capacity = max(1, int(workers)) if address == "local" else max(1, cpus)
         options = {"max_retries": 2, "num_cpus": 1}
-        if device.startswith("cuda") or device == "auto":
+        gpus = ray.cluster_resources().get("GPU", 0)
+        if device.startswith("cuda") and not gpus:
+            self.close()
+            raise ConfigError(
+                f"device '{device}' was asked for but the Ray cluster has no GPU; use --device cpu."
+            )
+        if device.startswith("cuda") or (device == "auto" and gpus):
             options["num_gpus"] = GPU_PER_RUN
         self.task = ray.remote(**options)(_run_task)
         self.study_ref = ray.put(study)
