@@ -457,7 +457,9 @@ def _save(fig, out_dir: Path, stem: str, formats, dpi: int) -> list[Path]:
     paths = []
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        # No creation date in the metadata: the same results give byte-identical files.
+        meta = {"CreationDate": None} if fmt == "pdf" else {}
+        fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata=meta)
         paths.append(path)
     plt.close(fig)
     return paths
