@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from repro.study import Study
 
-__all__ = ["RunSpec", "make_spec"]
+__all__ = ["RunSpec", "data_identity", "make_spec"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def make_spec(study: Study, setting: str, arm: str, level: float | None, seed: i
     """
     level = None if arm == "unimodal" else float(level)
     identity = {
-        "data": _data_identity(study),
+        "data": data_identity(study),
         "config": study.run_config(setting).identity(arm),
         "arm": arm,
         "level": level,
@@ -63,7 +63,8 @@ def make_spec(study: Study, setting: str, arm: str, level: float | None, seed: i
     return RunSpec(study.name, setting, arm, level, int(seed), run_id, text)
 
 
-def _data_identity(study: Study) -> dict:
+def data_identity(study: Study) -> dict:
+    """The study's data definition as plain data (part of every run id; a worker's cache key)."""
     d = study.data
     return {
         "source": d.source,

@@ -19,7 +19,7 @@ See ``repro/studies/synthetic.toml`` for a commented example.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ class RunConfig:
         The unimodal arm never drops anything, so the dropout draw and granularity do not change
         it: leaving them out lets settings that differ only there share one baseline.
         """
-        protocol = _plain(self.protocol)
+        protocol = asdict(self.protocol)
         if arm == "unimodal":
             protocol.pop("draw")
             protocol.pop("granularity")
@@ -126,7 +126,7 @@ class RunConfig:
             "primary": self.primary,
             "dropped": list(self.dropped),
             "model": {"kind": self.model.kind, **self.model.params},
-            "training": _plain(self.training),
+            "training": asdict(self.training),
             "protocol": protocol,
         }
 
@@ -411,7 +411,3 @@ def load_study(name_or_path: str | Path) -> Study:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"study file '{path}' is not valid TOML: {exc}.") from None
     return parse_study(doc, str(name_or_path) if str(name_or_path) in builtin else str(path))
-
-
-def _plain(obj: Any) -> dict:
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}

@@ -24,7 +24,7 @@ from pathlib import Path
 from analysis.errors import ConfigError
 from repro.grid import Grid, build_grid
 from repro.store import ResultsStore, default_store_path
-from repro.study import Study, _plain
+from repro.study import Study
 
 __all__ = ["SweepSummary", "grid_status", "provenance", "record_run", "run_sweep"]
 
@@ -267,10 +267,10 @@ def _config(study: Study, setting: str) -> dict:
     return {
         "study": study.name,
         "setting": setting,
-        "data": _plain(study.data),
+        "data": asdict(study.data),
         "model": {"kind": cfg.model.kind, **cfg.model.params},
-        "training": _plain(cfg.training),
-        "protocol": _plain(cfg.protocol),
+        "training": asdict(cfg.training),
+        "protocol": asdict(cfg.protocol),
         "study_seed": cfg.study_seed,
     }
 

@@ -70,10 +70,10 @@ def execute_spec(study, spec, device: str = "cpu") -> Outcome:
 
 
 def _data_for(study):
-    from repro.runs import _data_identity
+    from repro.runs import data_identity
     from repro.sources import load_data
 
-    key = json.dumps(_data_identity(study), sort_keys=True, default=str)
+    key = json.dumps(data_identity(study), sort_keys=True, default=str)
     if key not in _DATA_CACHE:
         _DATA_CACHE.clear()  # one data set per worker at a time
         _DATA_CACHE[key] = load_data(study)
