@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.claims import VERDICT_RULE
-from analysis.figures import figure5_table
 from analysis.report_render import Section
+from analysis.tables import figure5_table
 
 __all__ = ["report_sections", "fmt", "fmt_p"]
 

@@ -11,16 +11,14 @@ from analysis.compare import compare_to_baseline
 from analysis.doseresponse import dose_response_band, optimal_level
 from analysis.errors import ConfigError
 from analysis.figures import (
-    figure5_table,
     metric_axis_label,
     plot_confusion,
     plot_dose_response,
     plot_forest,
     save_figures,
-    to_latex,
-    to_markdown,
 )
 from analysis.original import CM_LABELS, import_original, load_confusion
+from analysis.tables import figure5_table, to_latex, to_markdown
 
 ORIGINAL = Path(__file__).parent / "data" / "original-iemocap"
 
