@@ -312,6 +312,17 @@ def compare_by_name(
         name = setting if la is not None or a in ("all", "") else a
         res = compare_to_best(table, setting=name, **kwargs)
         if la is not None:
+            levels = sorted({*res["level_a"], *res["level_b"]})
+            if not np.isclose(levels, la).any():
+                raise ConfigError(
+                    f"setting {name!r} has no level {la:g}; its levels are "
+                    f"{', '.join(f'{v:g}' for v in levels)}."
+                )
+            if np.isclose(res["level_b"], la).all():
+                raise ConfigError(
+                    f"level {la:g} is the best level of setting {name!r}; compare it with another "
+                    "level with --b LEVEL."
+                )
             res = res[np.isclose(res["level_a"], la)].reset_index(drop=True)
         return res
     if la is not None and lb is not None:

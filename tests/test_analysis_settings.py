@@ -71,3 +71,11 @@ def test_summarize_settings():
     assert (
         s.loc["default", "auc_ci_low"] <= s.loc["default", "auc"] <= s.loc["default", "auc_ci_high"]
     )
+
+
+def test_dispatch_rejects_a_level_that_is_absent_or_the_best(table):
+    with pytest.raises(ConfigError, match="has no level 0.33"):
+        compare_by_name(table, "0.33", "best", paired=False)
+    best = compare_to_best(table, paired=False)["level_b"].iloc[0]
+    with pytest.raises(ConfigError, match="is the best level"):
+        compare_by_name(table, f"{best:g}", "best", paired=False)
