@@ -85,7 +85,7 @@ def _print_levels(result) -> None:
             _fmt(r["p_diff"]),
             _fmt(r["p_diff_adj"]),
             _fmt(r["p_equiv_adj"]),
-            f"{_fmt(r['p_perm'])} ({_fmt(r['p_perm_min'], 2)})",
+            f"{_fmt(r['p_perm'])} ({_fmt(r['p_perm_min'])})",
             _label(r["label"], r["negligible"]),
             "" if r["seeds_needed"] is None or r["seeds_needed"] != r["seeds_needed"]
             else str(r["seeds_needed"]),
