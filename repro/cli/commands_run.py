@@ -92,3 +92,50 @@ def run_command(
     console.print(
         f"run {spec.run_id}: best epoch {result.best_epoch}, {result.duration_s:.1f} s on {result.device}"
     )
+
+
+@app.command("bench")
+def bench_command(
+    study: str = typer.Argument("synthetic", help="Built-in study name or study file."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Data file or folder for real-data studies."
+    ),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
+    epochs: int = typer.Option(3, help="Epochs to time (the first is discarded as warm-up)."),
+    workers: int | None = typer.Option(
+        None, help="Runs at once in the sweep estimate (default: the number of cores)."
+    ),
+    threads: int = typer.Option(1, help="Torch CPU threads (as each sweep worker uses)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+) -> None:
+    """Time a few training epochs here and estimate how long a run and the whole sweep take.
+
+    Example: colearn bench synthetic-iemocap --device cuda --workers 8
+    """
+    import torch
+
+    from repro.bench import benchmark_study
+    from repro.study import load_study
+
+    torch.set_num_threads(max(1, threads))
+    st = load_study(study).with_overrides(data_path=str(data) if data is not None else None)
+    result = benchmark_study(st, device=device, epochs=epochs, workers=workers)
+    if as_json:
+        print_json(result)
+        return
+    table = Table("measure", "value", title=f"bench {result['study']} on {result['device']}")
+    rows = [
+        ("model parameters", f"{result['parameters']:,}"),
+        ("batch size × steps per epoch", f"{result['batch_size']} × {result['steps_per_epoch']}"),
+        ("time per training step", f"{result['ms_per_step']:.2f} ms (validation included)"),
+        ("time per epoch", f"{result['s_per_epoch']:.2f} s"),
+        ("time per run", f"{result['s_per_run']:.1f} s ({result['epochs_per_run']} epochs)"),
+        (
+            "time per sweep",
+            f"{result['s_per_sweep'] / 60:.1f} min ({result['runs']} runs, "
+            f"{result['workers']} at once, if they do not slow each other down)",
+        ),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    out_console().print(table)
