@@ -4,9 +4,11 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from analysis.simulate import null_table
 from repro.cli import app, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +62,20 @@ def test_analyze_table_and_out(csv, tmp_path):
 def test_compare_command(csv):
     doc = _json(["compare", str(csv), "--a", "0.8", "--b", "0.9", "--json"])
     assert doc["comparisons"][0]["label"] == "better"
+
+
+def test_compare_settings_prints_a_summary_per_setting(tmp_path):
+    a = null_table(6, (0.0, 0.5), 0.01, paired=True, seed=3)
+    b = a.assign(setting="independent")
+    b.loc[(b["arm"] == "multimodal") & (b["level"] == 0.5), "value"] += 0.05
+    path = tmp_path / "two.csv"
+    pd.concat([a, b]).to_csv(path, index=False)
+    doc = _json(["compare", str(path), "--a", "independent", "--b", "default", "--boot", "50",
+                 "--json"])  # fmt: skip
+    assert {r["level_a"] for r in doc["comparisons"]} == {0.0, 0.5}
+    summary = {r["setting"]: r for r in doc["settings_summary"]}
+    assert set(summary) == {"independent", "default"}
+    assert summary["independent"]["auc"] > summary["default"]["auc"]
 
 
 def _main(args, monkeypatch, capsys):

@@ -169,22 +169,35 @@ def compare_cmd(
     paired: bool | None = typer.Option(
         None, "--paired/--unpaired", help="Override the table's design flag.", show_default=False
     ),
+    n_boot: int = typer.Option(2000, "--boot", help="Cluster-bootstrap replicates (settings)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap generator."),
     store: Path | None = typer.Option(None, "--store", help="Results store to read."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
     """Compare two levels, two settings level by level, or every level with the best one.
 
+    Comparing two settings also prints each setting's dose-response summary: the mean metric over
+    the swept levels (area under the curve) and the best level with its bootstrap interval.
+
     Example: colearn compare results.csv --a 0.8 --b 0.9
     """
-    from analysis.settings import compare_by_name
+    from analysis.settings import compare_by_name, summarize_settings
 
+    data = resolve_table(source, store)
     result = compare_by_name(
-        resolve_table(source, store), a, b, metric=metric, condition=condition, setting=setting,
+        data, a, b, metric=metric, condition=condition, setting=setting,
         alpha=alpha, margin=margin, paired=paired,
     )  # fmt: skip
+    summary = None
+    if (result["setting_a"] != result["setting_b"]).any():
+        both = data[data["setting"].isin([a, b])]
+        summary = summarize_settings(both, metric, condition, n_boot=n_boot, seed=seed, alpha=alpha)
     if as_json:
-        print_json({"metric": metric, "alpha": alpha, "margin": margin,
-                    "comparisons": result.to_dict(orient="records")})  # fmt: skip
+        doc = {"metric": metric, "alpha": alpha, "margin": margin,
+               "comparisons": result.to_dict(orient="records")}  # fmt: skip
+        if summary is not None:
+            doc["settings_summary"] = summary.to_dict(orient="records")
+        print_json(doc)
     else:
         from rich.table import Table
 
@@ -201,8 +214,26 @@ def compare_cmd(
                 _label(r["label"], r["negligible"]),
             )  # fmt: skip
         out_console().print(table)
+        if summary is not None:
+            _print_settings_summary(summary)
     for message in result.attrs.get("warnings", []):
         err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+
+def _print_settings_summary(summary) -> None:
+    from rich.table import Table
+
+    table = Table(title="dose-response per setting (mean over the swept levels = area under curve)")
+    for col in ("setting", "levels", "seeds", "mean over levels [CI]", "best level [interval]",
+                "P(best)"):  # fmt: skip
+        table.add_column(col)
+    for r in summary.to_dict(orient="records"):
+        table.add_row(
+            r["setting"], str(r["n_levels"]), str(r["n_seeds"]),
+            f"{_fmt(r['auc'])} [{_fmt(r['auc_ci_low'])}, {_fmt(r['auc_ci_high'])}]",
+            f"{r['best_level']:g} [{r['best_low']:g}, {r['best_high']:g}]", _fmt(r["p_best"]),
+        )  # fmt: skip
+    out_console().print(table)
 
 
 @app.command("import-original")
