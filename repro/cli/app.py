@@ -15,10 +15,20 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from analysis.errors import ColearnError
 
-__all__ = ["app", "data_app", "err_console", "main", "out_console", "print_json", "state"]
+__all__ = [
+    "app",
+    "data_app",
+    "err_console",
+    "main",
+    "out_console",
+    "print_json",
+    "print_warning",
+    "state",
+]
 
 app = typer.Typer(
     name="colearn",
@@ -57,6 +67,11 @@ def _root(
     state["debug"] = debug
 
 
+def print_warning(message: str) -> None:
+    """One warning line on stderr (the message is printed as text, never as markup)."""
+    err_console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False)
+
+
 def print_json(document: Any) -> None:
     """Write one JSON document to stdout (NaN written as null)."""
     sys.stdout.write(json.dumps(_nan_to_none(document), indent=2, default=_json_default) + "\n")
@@ -88,7 +103,8 @@ def main() -> None:
     except ColearnError as exc:
         if state["debug"]:
             raise
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        # escape(): messages quote user input and study keys like "[data.dims]", not markup
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted", highlight=False)
@@ -97,7 +113,8 @@ def main() -> None:
         if state["debug"]:
             raise
         err_console.print(
-            f"[red]failed:[/red] {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+            f"[red]failed:[/red] {type(exc).__name__}: {escape(str(exc))} "
+            "(rerun with --debug for the traceback)",
             highlight=False,
             soft_wrap=True,
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from repro.cli.app import app, err_console, out_console, print_json
+from repro.cli.app import app, err_console, out_console, print_json, print_warning
 
 __all__ = ["resolve_table", "analyze_cmd", "compare_cmd", "import_original_cmd"]
 
@@ -151,7 +151,7 @@ def analyze_cmd(
         _print_levels(result)
         _print_dose(result)
     for message in result.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+        print_warning(message)
 
 
 @app.command("compare")
@@ -217,7 +217,7 @@ def compare_cmd(
         if summary is not None:
             _print_settings_summary(summary)
     for message in result.attrs.get("warnings", []):
-        err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+        print_warning(message)
 
 
 def _print_settings_summary(summary) -> None:

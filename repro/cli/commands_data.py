@@ -78,4 +78,4 @@ def inspect_command(
             f"labels: min {labels['min']:.3g}, max {labels['max']:.3g}, mean {labels['mean']:.3g}"
         )
     for key, value in doc["notes"].items():
-        console.print(f"{key}: {value}", highlight=False)
+        console.print(f"{key}: {value}", highlight=False, markup=False)

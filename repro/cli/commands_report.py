@@ -143,7 +143,7 @@ def figures_cmd(
             band = dr.dose_response_band(table, metric, n_boot=n_boot, seed=seed)
             optimum = dr.optimal_level(table, metric, n_boot=n_boot, seed=seed)
         except ColearnError as exc:
-            err_console.print(f"no dose-response fit: {exc}", highlight=False)
+            err_console.print(f"no dose-response fit: {exc}", highlight=False, markup=False)
         paths = save_figures(
             table,
             out or Path("reports") / inputs["name"] / "figures",

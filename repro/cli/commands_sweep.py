@@ -138,7 +138,9 @@ def _print_failures(st, store: Path | None) -> None:
         rows = s.run_rows()
     for _, row in rows[rows["status"] == "failed"].iterrows():
         first = (row["error"] or "").splitlines()[0] if row["error"] else ""
-        err_console.print(f"failed {row['run_id']} ({row['arm']}, seed {row['seed']}): {first}")
+        err_console.print(
+            f"failed {row['run_id']} ({row['arm']}, seed {row['seed']}): {first}", markup=False
+        )
 
 
 @app.command("export")
