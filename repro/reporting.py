@@ -127,6 +127,13 @@ def deviations(study: Study, imported: bool = False) -> list[str]:
     return out
 
 
+_MODEL_NAMES = {
+    "eflstm": "bi-directional early-fusion LSTM (`eflstm`, the authors' released architecture)",
+    "mfn": "Memory Fusion Network (`mfn`, Zadeh et al. 2018)",
+    "mlp": "early-fusion MLP (`mlp`)",
+}
+
+
 def _hyper(study: Study) -> dict:
     t = study.training
     return {
@@ -135,7 +142,7 @@ def _hyper(study: Study) -> dict:
         "batch size": t.batch_size,
         "learning rate": t.lr,
         "optimizer": "Adam (no weight decay, no clipping)",
-        "loss": t.loss,
+        "loss": t.loss if t.loss != "auto" else "cross-entropy (classification) or L1 (regression)",
         "LR schedule": f"ReduceLROnPlateau(patience {t.plateau_patience}, factor "
         f"{t.plateau_factor})",
         "early stopping": t.early_stopping or "none (all epochs, best checkpoint reloaded)",
@@ -171,7 +178,7 @@ def study_info(study: Study, store_path: str | Path | None = None) -> dict:
         "name": study.name,
         "description": study.description,
         "source": "runs trained with colearn and read from its results store",
-        "model": f"{study.model.kind}",
+        "model": _MODEL_NAMES.get(study.model.kind, study.model.kind),
         "hyperparameters": _hyper(study),
         "protocol": {
             k: getattr(study.protocol, k)
