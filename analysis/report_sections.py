@@ -300,15 +300,18 @@ def _reproducing(table, a, info, files) -> list[Section]:
             )
         )
     for r in a["claims"].itertuples(index=False):
-        blocks.append(
-            (
-                "p",
-                f"**{r.id}**, {r.verdict}: {r.reason}. Ours {fmt(r.mean)} "
-                f"({_ci_pct(r.alpha)} CI {fmt(r.mean_ci_low)}–{fmt(r.mean_ci_high)}, n = "
-                f"{r.n}) vs paper {fmt(r.paper_value)}; one-sample TOST against the "
-                f"paper's value at ±{r.margin:g}: {_p_eq(r.p_value_equiv)}.",
-            )
+        ours = (
+            f"**{r.id}**, {r.verdict}: {r.reason}. Ours {fmt(r.mean)} "
+            f"({_ci_pct(r.alpha)} CI {fmt(r.mean_ci_low)}–{fmt(r.mean_ci_high)}, n = {r.n})"
         )
+        if r.paper_value == r.paper_value:  # the claim quotes a value of the paper
+            ours += (
+                f" vs paper {fmt(r.paper_value)}; one-sample TOST against the paper's value at "
+                f"±{r.margin:g}: {_p_eq(r.p_value_equiv)}."
+            )
+        else:  # the reason already says there is no paper value
+            ours += "."
+        blocks.append(("p", ours))
     return [Section("Results reproducing the paper", blocks)]
 
 
