@@ -216,6 +216,19 @@ def table_info(name: str, study: Study | None) -> dict:
         description=f"The authors' released per-seed results for study `{study.name}`, re-analysed "
         "without training",
         source="the authors' released per-seed result files (imported; no training here)",
+        data=(
+            "The authors' own data as used in their released runs"
+            + (
+                " ("
+                + ", ".join(f"{m} {w}" for m, w in study.data.dims.items())
+                + " features per step)"
+                if study.data.dims
+                else ""
+            )
+            + f"; primary modality `{study.data.primary}`, dropped (supporting) modalities "
+            + ", ".join(f"`{m}`" for m in study.data.dropped)
+            + ". No data were loaded here: every number comes from the authors' result files."
+        ),
         deviations=deviations(study, imported=True),
         confusion_source="the authors' `cm_res.npy` (one extra run; label order fea, neu, ang, "
         "fru, exc, sur, hap, sad)",
