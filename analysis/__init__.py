@@ -12,7 +12,6 @@ from analysis.doseresponse import (
     optimal_level,
     summarize_dose_response,
 )
-from analysis.errors import ColearnError, ConfigError, DataError, StoreError
 from analysis.original import import_original, load_confusion, read_original_file
 from analysis.power import (
     detectable_effect,
@@ -32,6 +31,7 @@ from analysis.settings import (
 from analysis.simulate import null_table, simulate_labels
 from analysis.summary import analyze
 from analysis.tidy import TIDY_COLUMNS, higher_is_better, read_table, validate_tidy, write_table
+from colearn.errors import ColearnError, ConfigError, DataError, StoreError
 
 __all__ = [
     "ColearnError",

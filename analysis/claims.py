@@ -16,8 +16,8 @@ import pandas as pd
 from scipy import stats
 
 from analysis.compare import compare_to_baseline
-from analysis.errors import ConfigError, DataError
 from analysis.tidy import select
+from colearn.errors import ConfigError, DataError
 
 __all__ = ["VERDICTS", "VERDICT_RULE", "CLAIM_COLUMNS", "judge_claims", "value_tost"]
 

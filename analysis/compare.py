@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.contrast import LABELS, contrast, decide, holm, pair_by_seed
-from analysis.errors import ConfigError, DataError
 from analysis.power import sd_upper_limit, seeds_needed, seeds_needed_equivalence
 from analysis.tidy import higher_is_better as _direction
 from analysis.tidy import select
+from colearn.errors import ConfigError, DataError
 
 __all__ = ["compare_to_baseline", "resolve_paired", "baseline_rows", "margin_sensitivity"]
 

@@ -16,7 +16,7 @@ import pingouin as pg
 from scipy import stats
 from statsmodels.stats.weightstats import ttost_ind, ttost_paired
 
-from analysis.errors import DataError
+from colearn.errors import DataError
 
 __all__ = ["contrast", "holm", "decide", "pair_by_seed", "LABELS", "SETTING_LABELS"]
 

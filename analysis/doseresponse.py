@@ -17,13 +17,13 @@ import pingouin as pg
 from scipy import stats
 
 from analysis.curves import MODELS, fit_curve
-from analysis.errors import ConfigError, DataError
 
 # The bootstrap band and the optimum live in analysis.optimum (which imports this module only
 # inside its functions); they are re-exported here so dose-response has one entry point.
 from analysis.optimum import dose_response_band, optimal_level
 from analysis.tidy import higher_is_better as _direction
 from analysis.tidy import select
+from colearn.errors import ConfigError, DataError
 
 __all__ = [
     "fit_dose_response",

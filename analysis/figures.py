@@ -22,9 +22,9 @@ from matplotlib.transforms import blended_transform_factory  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from analysis.compare import baseline_rows  # noqa: E402
-from analysis.errors import ConfigError  # noqa: E402
 from analysis.tables import figure5_table, to_latex, to_markdown  # noqa: E402
 from analysis.tidy import select  # noqa: E402
+from colearn.errors import ConfigError  # noqa: E402
 
 __all__ = [
     "LABEL_COLORS",

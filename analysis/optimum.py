@@ -14,8 +14,8 @@ from scipy import stats
 
 from analysis.compare import baseline_rows
 from analysis.curves import MODELS, fit_curve
-from analysis.errors import ConfigError
 from analysis.tidy import higher_is_better as _direction
+from colearn.errors import ConfigError
 
 __all__ = ["dose_response_band", "optimal_level"]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.errors import DataError
 from analysis.tidy import TIDY_COLUMNS, validate_tidy
+from colearn.errors import DataError
 
 __all__ = [
     "METRIC_NAMES",

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import special, stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
-from analysis.errors import ConfigError
+from colearn.errors import ConfigError
 
 __all__ = [
     "sd_upper_limit",

@@ -18,11 +18,11 @@ import pandas as pd
 
 from analysis.claims import judge_claims
 from analysis.compare import compare_to_baseline, margin_sensitivity
-from analysis.errors import ColearnError, ConfigError
 from analysis.figures import save_figures
 from analysis.power import detectable_effect, sd_upper_limit, seeds_needed
 from analysis.report_render import render_html, render_markdown
 from analysis.tidy import select, validate_tidy
+from colearn.errors import ColearnError, ConfigError
 
 __all__ = ["analyze_for_report", "power_table", "build_report", "REPORT_FILES"]
 

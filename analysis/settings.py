@@ -17,9 +17,9 @@ import pandas as pd
 
 from analysis.compare import resolve_paired
 from analysis.contrast import SETTING_LABELS, contrast, decide, holm, pair_by_seed
-from analysis.errors import ConfigError, DataError
 from analysis.tidy import higher_is_better as _direction
 from analysis.tidy import select
+from colearn.errors import ConfigError, DataError
 
 __all__ = [
     "compare_levels",

@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ConfigError
 from analysis.tidy import TIDY_COLUMNS
+from colearn.errors import ConfigError
 
 __all__ = ["PAPER_LEVELS", "null_table", "simulate_labels"]
 

@@ -14,8 +14,8 @@ import pandas as pd
 
 from analysis.compare import compare_to_baseline
 from analysis.doseresponse import summarize_dose_response
-from analysis.errors import DataError
 from analysis.robust import robustness
+from colearn.errors import DataError
 
 __all__ = ["Analysis", "analyze", "LEVEL_KEYS"]
 

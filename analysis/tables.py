@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import baseline_rows
-from analysis.errors import ConfigError
+from colearn.errors import ConfigError
 
 __all__ = ["figure5_table", "to_latex", "to_markdown"]
 

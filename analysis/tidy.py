@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ConfigError, DataError
+from colearn.errors import ConfigError, DataError
 
 __all__ = [
     "TIDY_COLUMNS",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from repro.study import Study, builtin_studies, load_study
+from repro.runs.study import Study, builtin_studies, load_study
 
 __all__ = [
     "TABLE_STUDIES",
@@ -239,7 +239,7 @@ def table_info(name: str, study: Study | None) -> dict:
 
 def store_compute(store_path: str | Path, study: str) -> dict:
     """Runs, summed wall time, devices, library versions and git commit from a results store."""
-    from repro.store import ResultsStore
+    from repro.runs.store import ResultsStore
 
     with ResultsStore(store_path, study, readonly=True) as s:
         runs = s.run_rows()
@@ -266,7 +266,7 @@ def stored_confusion(
     """Figure 4 from a store: ``{"p = 0": (matrix, labels), ...}``, matrices summed over seeds.
 
     ``labels`` names the classes (default: ``c0``, ``c1``, ...)."""
-    from repro.store import ResultsStore
+    from repro.runs.store import ResultsStore
 
     with ResultsStore(store_path, study, readonly=True) as s:
         rows = pd.read_sql_query(
@@ -329,10 +329,10 @@ def report_inputs(
     ConfigError
         When the source is neither a table nor a study, or the store holds no finished run.
     """
-    from analysis.errors import ConfigError
     from analysis.original import CM_LABELS, CM_LEVELS, confusion_sidecar, load_confusion
     from analysis.tidy import read_table
-    from repro.store import default_store_path
+    from colearn.errors import ConfigError
+    from repro.runs.store import default_store_path
 
     path = Path(source)
     is_table = path.suffix.lower() in (*_TABLE_SUFFIXES, ".sqlite", ".db", ".sqlite3")
@@ -368,7 +368,7 @@ def report_inputs(
             for lv in (0.0, 0.8)
         }
     elif store_path is not None and st is not None:
-        from repro.sources import class_names
+        from repro.data.sources import class_names
 
         cms = stored_confusion(store_path, st.name, labels=class_names(st)) or None
     return {

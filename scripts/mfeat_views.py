@@ -29,10 +29,10 @@ def measure(seeds: int = 5, study_name: str = "mfeat") -> dict:
     """Single-view, all-view and level-0 co-learning accuracies (mean and SD over seeds)."""
     import torch
 
-    from repro.loaders.mfeat import VIEWS
-    from repro.sources import load_data
-    from repro.study import load_study
-    from repro.train import train_run
+    from repro.data.loaders.mfeat import VIEWS
+    from repro.data.sources import load_data
+    from repro.runs.study import load_study
+    from repro.training.train import train
 
     torch.set_num_threads(1)
     study = load_study(study_name)
@@ -51,7 +51,7 @@ def measure(seeds: int = 5, study_name: str = "mfeat") -> dict:
         data = load_data(st)
         cfg = st.run_config()
         accs = [
-            train_run(data, cfg, "unimodal", None, s).metrics["primary"]["accuracy"]
+            train(data, cfg, "unimodal", None, s).metrics["primary"]["accuracy"]
             for s in range(seeds)
         ]
         out["single_view"][v] = stats(accs)
@@ -64,7 +64,7 @@ def measure(seeds: int = 5, study_name: str = "mfeat") -> dict:
     data = load_data(st)
     out["all_views"] = stats(
         [
-            train_run(data, st.run_config(), "multimodal", 0.0, s).metrics["all"]["accuracy"]
+            train(data, st.run_config(), "multimodal", 0.0, s).metrics["all"]["accuracy"]
             for s in range(seeds)
         ]
     )
@@ -72,7 +72,7 @@ def measure(seeds: int = 5, study_name: str = "mfeat") -> dict:
         st = _study_for(study, w, tuple(strong))
         data = load_data(st)
         accs = [
-            train_run(data, st.run_config(), "multimodal", 0.0, s).metrics["primary"]["accuracy"]
+            train(data, st.run_config(), "multimodal", 0.0, s).metrics["primary"]["accuracy"]
             for s in range(seeds)
         ]
         out["level0_primary"][w] = stats(accs)
@@ -89,7 +89,7 @@ def main() -> None:
     res = measure(args.seeds, args.study)
     print(f"| view | dims | single-view test accuracy (mean ± SD, {res['seeds']} seeds) |")
     print("|---|---|---|")
-    from repro.loaders.mfeat import VIEWS
+    from repro.data.loaders.mfeat import VIEWS
 
     for v, s in res["single_view"].items():
         print(f"| {v} | {VIEWS[v]} | {s['mean']:.3f} ± {s['sd']:.3f} |")

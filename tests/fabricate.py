@@ -14,7 +14,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from repro.loaders.csd_folds import MOSI_FOLDS
+from repro.data.loaders.csd_folds import MOSI_FOLDS
 
 MOSI_DIMS = {"text": 300, "audio": 5, "vision": 20}
 IEMOCAP_DIMS = {"text": 300, "audio": 74, "vision": 35}

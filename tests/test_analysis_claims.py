@@ -9,8 +9,8 @@ import pytest
 from statsmodels.stats.weightstats import ttost_paired
 
 from analysis.claims import CLAIM_COLUMNS, VERDICT_RULE, VERDICTS, judge_claims, value_tost
-from analysis.errors import ConfigError
 from analysis.original import import_original
+from colearn.errors import ConfigError
 
 ORIGINAL = Path(__file__).parent / "data" / "original-iemocap"
 NOISE = np.array([-1.0, 1.0, -0.5, 0.5, -0.2, 0.2, 0.8, -0.8])

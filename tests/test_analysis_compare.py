@@ -11,9 +11,9 @@ from statsmodels.stats.weightstats import ttost_ind, ttost_paired
 
 from analysis.compare import compare_to_baseline, margin_sensitivity
 from analysis.contrast import contrast, decide, holm
-from analysis.errors import ConfigError
 from analysis.original import import_original
 from analysis.simulate import null_table
+from colearn.errors import ConfigError
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "original-iemocap"
 

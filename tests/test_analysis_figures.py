@@ -9,7 +9,6 @@ import pytest
 
 from analysis.compare import compare_to_baseline
 from analysis.doseresponse import dose_response_band, optimal_level
-from analysis.errors import ConfigError
 from analysis.figures import (
     metric_axis_label,
     plot_confusion,
@@ -19,6 +18,7 @@ from analysis.figures import (
 )
 from analysis.original import CM_LABELS, import_original, load_confusion
 from analysis.tables import figure5_table, to_latex, to_markdown
+from colearn.errors import ConfigError
 
 ORIGINAL = Path(__file__).parent / "data" / "original-iemocap"
 

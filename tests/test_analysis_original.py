@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.errors import DataError
 from analysis.original import CM_LABELS, import_original, load_confusion, read_original_file
 from analysis.tidy import TIDY_COLUMNS
+from colearn.errors import DataError
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "original-iemocap"
 

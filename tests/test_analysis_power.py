@@ -4,7 +4,6 @@ import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
-from analysis.errors import ConfigError
 from analysis.power import (
     detectable_effect,
     sd_upper_limit,
@@ -12,6 +11,7 @@ from analysis.power import (
     seeds_needed_equivalence,
     tost_power,
 )
+from colearn.errors import ConfigError
 
 
 @pytest.mark.parametrize(("sd", "n", "n7"), [(0.010, 6, 9), (0.015, 10, 16), (0.020, 17, 27)])

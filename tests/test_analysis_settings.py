@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.errors import ConfigError
 from analysis.original import import_original
 from analysis.settings import (
     compare_by_name,
@@ -16,6 +15,7 @@ from analysis.settings import (
     summarize_settings,
 )
 from analysis.simulate import null_table
+from colearn.errors import ConfigError
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "original-iemocap"
 

@@ -5,9 +5,9 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from analysis.errors import ConfigError, DataError
 from analysis.simulate import null_table
 from analysis.tidy import TIDY_COLUMNS, higher_is_better, read_table, validate_tidy, write_table
+from colearn.errors import ConfigError, DataError
 
 
 def test_roundtrip_csv_parquet(tmp_path):

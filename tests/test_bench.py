@@ -5,10 +5,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from analysis.errors import ConfigError
-from repro.bench import benchmark_study
+from colearn.errors import ConfigError
 from repro.cli import app
-from repro.study import load_study
+from repro.runs.bench import benchmark_study
+from repro.runs.study import load_study
 
 TINY = """
 [study]

@@ -25,7 +25,7 @@ def test_bad_study_is_one_line_exit_2_with_brackets_kept(tmp_path, monkeypatch, 
 
 
 def test_debug_shows_the_traceback(tmp_path, monkeypatch, capsys):
-    from analysis.errors import ConfigError
+    from colearn.errors import ConfigError
 
     monkeypatch.setattr(sys, "argv", ["colearn", "--debug", "run", str(tmp_path / "missing.toml")])
     with pytest.raises(ConfigError):

@@ -91,8 +91,8 @@ def test_report_needs_results(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_reproduce_resumes_and_runs_only_what_is_missing(tmp_path, monkeypatch):
-    from repro.study import load_study
-    from repro.sweep import run_sweep
+    from repro.runs.study import load_study
+    from repro.runs.sweep import run_sweep
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tiny.toml").write_text(TINY)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from analysis.errors import DataError
+from colearn.errors import DataError
 from repro.data import MultimodalDataset
 
 

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from analysis.errors import ConfigError
-from repro.dropout import ModalityDropout, zero_fill
+from colearn.errors import ConfigError
+from repro.training.dropout import ModalityDropout, zero_fill
 
 
 def drop_rates(dropout: ModalityDropout, trials: int = 4000):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from repro.grid import build_grid
-from repro.runs import make_spec
-from repro.study import load_study
+from repro.runs.grid import build_grid
+from repro.runs.ids import make_spec
+from repro.runs.study import load_study
 
 TINY = """
 [study]

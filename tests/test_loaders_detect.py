@@ -5,8 +5,8 @@ import shutil
 import pytest
 from fabricate import arrays_folder, arrays_npz, csd_folder, mfn_h5, mmsa, mult_iemocap, mult_mosi
 
-from analysis.errors import ConfigError, DataError
-from repro.loaders import FORMATS, detect_format, load_dataset
+from colearn.errors import ConfigError, DataError
+from repro.data.loaders import FORMATS, detect_format, load_dataset
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,9 @@ from fabricate import (
     write_pickle,
 )
 
-from analysis.errors import ConfigError, DataError
-from repro.loaders import load_dataset
-from repro.loaders._common import padding_side, seeded_split
+from colearn.errors import ConfigError, DataError
+from repro.data.loaders import load_dataset
+from repro.data.loaders._common import padding_side, seeded_split
 
 # -- MFN h5 ------------------------------------------------------------------------------------
 
@@ -70,7 +70,7 @@ def test_csd_alignment_and_folds(tmp_path):
     assert np.all(ds.modalities["language"][:, :4] == 0)
     assert padding_side(ds.modalities) == "left"
     # visual of step 1 of segment 0 (word [0, .5]) = mean of FACET rows 0..4 ([0, .1] .. [.4, .5])
-    from repro.loaders.csd import read_csd
+    from repro.data.loaders.csd import read_csd
 
     facet = read_csd(folder / "CMU_MOSI_Visual_Facet_41.csd")
     first = ds.splits["train"][0]  # segment 0 of the first train video (ids sorted in HDF5)

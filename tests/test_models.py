@@ -1,17 +1,17 @@
-"""Tests of repro.models: sizes as released, readouts, MFN states, errors, determinism."""
+"""Tests of repro.training.models: sizes as released, readouts, MFN states, errors, determinism."""
 
 import doctest
 
 import pytest
 import torch
 
-import repro.models
-from analysis.errors import ConfigError, DataError
-from repro.models import EFLSTM, MFN, EarlyFusionMLP, build_model, default_hparams
-from repro.models import eflstm as eflstm_module
-from repro.models import mfn as mfn_module
-from repro.models import mlp as mlp_module
-from repro.models._common import concat_modalities
+import repro.training.models
+from colearn.errors import ConfigError, DataError
+from repro.training.models import EFLSTM, MFN, EarlyFusionMLP, build_model, default_hparams
+from repro.training.models import eflstm as eflstm_module
+from repro.training.models import mfn as mfn_module
+from repro.training.models import mlp as mlp_module
+from repro.training.models._common import concat_modalities
 
 PAPER_DIMS = {"language": 300, "audio": 80, "visual": 310}
 SMALL_DIMS = {"language": 6, "audio": 3, "visual": 4}
@@ -196,7 +196,7 @@ def test_same_seed_same_output(kind):
     torch.testing.assert_close(run(), run(), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("module", [repro.models, eflstm_module, mfn_module, mlp_module])
+@pytest.mark.parametrize("module", [repro.training.models, eflstm_module, mfn_module, mlp_module])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, extraglobs={"torch": torch})
     assert result.failed == 0

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from analysis.claims import VERDICT_RULE
-from analysis.errors import ConfigError
 from analysis.original import CM_LABELS, import_original, load_confusion
 from analysis.report import REPORT_FILES, build_report
 from analysis.report_render import Section, inline_html, render_html, render_markdown
+from colearn.errors import ConfigError
 
 ORIGINAL = Path(__file__).parent / "data" / "original-iemocap"
 SECTIONS = (

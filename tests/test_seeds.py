@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from repro.models import build_model
-from repro.seeds import PURPOSES, derive_seed
-from repro.study import ModelSpec, Protocol, RunConfig, TrainingSpec
-from repro.synthetic import make_synthetic
-from repro.train import train_run
+from repro.data.synthetic import make_synthetic
+from repro.training.config import ModelSpec, Protocol, RunConfig, TrainingSpec
+from repro.training.models import build_model
+from repro.training.seeds import PURPOSES, derive_seed
+from repro.training.train import train
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_derive_seed_is_a_pure_function_of_its_coordinates():
 
 
 def _initial_weights(cfg: RunConfig, seed: int, dims: dict, n_out: int) -> list[np.ndarray]:
-    # exactly how train_run builds its model
+    # exactly how train builds its model
     torch.manual_seed(derive_seed(cfg.study_seed, seed, "init"))
     model = build_model(cfg.model.kind, dims, n_out, **cfg.model.params)
     return [p.detach().numpy().copy() for p in model.parameters()]
@@ -52,14 +52,14 @@ def test_untrained_models_are_equal_across_arms_and_levels_at_one_seed_index(dat
     # epochs = 0: the test predictions are those of the initial weights
     cfg = config(epochs=0)
     runs = [
-        train_run(data, cfg, "unimodal", None, 3),
-        train_run(data, cfg, "multimodal", 0.0, 3),
-        train_run(data, cfg, "multimodal", 0.8, 3),
+        train(data, cfg, "unimodal", None, 3),
+        train(data, cfg, "multimodal", 0.0, 3),
+        train(data, cfg, "multimodal", 0.8, 3),
     ]
     for run in runs[1:]:
         for cond in ("primary", "all"):
             np.testing.assert_array_equal(run.predictions[cond], runs[0].predictions[cond])
-    other = train_run(data, cfg, "unimodal", None, 4)
+    other = train(data, cfg, "unimodal", None, 4)
     assert not np.array_equal(other.predictions["all"], runs[0].predictions["all"]) or not (
         np.array_equal(other.predictions["primary"], runs[0].predictions["primary"])
     )
@@ -75,19 +75,19 @@ def test_full_dropout_reproduces_the_baseline_exactly(data, draw):
     # baseline: identical numbers prove the arms share initial weights, data order and the
     # network's dropout masks (the modality-dropout draws have their own stream).
     cfg = config(epochs=2, draw=draw)
-    base = train_run(data, cfg, "unimodal", None, 0)
-    full = train_run(data, cfg, "multimodal", 1.0, 0)
+    base = train(data, cfg, "unimodal", None, 0)
+    full = train(data, cfg, "multimodal", 1.0, 0)
     assert full.metrics == base.metrics
     assert [h["train_loss"] for h in full.history] == [h["train_loss"] for h in base.history]
-    other_seed = train_run(data, cfg, "unimodal", None, 1)
+    other_seed = train(data, cfg, "unimodal", None, 1)
     assert other_seed.history[0]["train_loss"] != base.history[0]["train_loss"]
 
 
 def test_same_coordinates_same_numbers_other_study_seed_other_numbers(data):
     # determinism: the same run twice gives the same numbers; the study seed moves every stream
     cfg = config(epochs=1)
-    a = train_run(data, cfg, "multimodal", 0.0, 2)
-    b = train_run(data, cfg, "multimodal", 0.0, 2)
+    a = train(data, cfg, "multimodal", 0.0, 2)
+    b = train(data, cfg, "multimodal", 0.0, 2)
     assert a.metrics == b.metrics
-    c = train_run(data, replace(cfg, study_seed=12), "multimodal", 0.0, 2)
+    c = train(data, replace(cfg, study_seed=12), "multimodal", 0.0, 2)
     assert c.history[0]["train_loss"] != a.history[0]["train_loss"]

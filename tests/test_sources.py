@@ -1,7 +1,7 @@
 """Study data sources: class names known without a data file (used to label stored confusions)."""
 
-from repro.sources import class_names
-from repro.study import load_study
+from repro.data.sources import class_names
+from repro.runs.study import load_study
 
 
 def test_synthetic_presets_name_their_classes_without_generating_data():

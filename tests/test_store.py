@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from analysis.errors import StoreError
 from analysis.tidy import TIDY_COLUMNS, read_table
-from repro.runs import RunSpec
-from repro.store import SCHEMA_VERSION, ResultsStore
+from colearn.errors import StoreError
+from repro.runs.ids import RunSpec
+from repro.runs.store import SCHEMA_VERSION, ResultsStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,8 +120,8 @@ def test_a_failure_inside_completion_writes_nothing(tmp_path):
 CRASH = """
 import os, signal, sys, json
 sys.path.insert(0, {root!r})
-from repro.runs import RunSpec
-from repro.store import ResultsStore
+from repro.runs.ids import RunSpec
+from repro.runs.store import ResultsStore
 store = ResultsStore({path!r}, "tiny")
 store.claim(RunSpec("tiny", "default", "multimodal", 0.5, 0, "run000m", "{{}}"))
 os.kill(os.getpid(), signal.SIGKILL)   # dies between claim and completion
@@ -199,7 +199,7 @@ import sys, json, time
 sys.path.insert(0, {root!r})
 sys.path.insert(0, {tests!r})
 from test_store import spec, result
-from repro.store import ResultsStore
+from repro.runs.store import ResultsStore
 store = ResultsStore({path!r}, "tiny")
 won = []
 for i in range({n}):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.errors import ConfigError
-from repro.study import builtin_studies, load_study
+from colearn.errors import ConfigError
+from repro.runs.study import builtin_studies, load_study
 
 BASE = """
 [study]

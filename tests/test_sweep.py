@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.errors import ConfigError
 from analysis.tidy import TIDY_COLUMNS, read_table
-from repro.store import ResultsStore
-from repro.study import load_study
-from repro.sweep import grid_status, run_sweep
+from colearn.errors import ConfigError
+from repro.runs.store import ResultsStore
+from repro.runs.study import load_study
+from repro.runs.sweep import grid_status, run_sweep
 
 TINY = """
 [study]
@@ -91,9 +91,9 @@ def test_process_pool_gives_the_same_numbers_as_inline(study_file, tmp_path):
 
 
 def test_failed_runs_keep_their_error_and_retry(study_file, tmp_path, monkeypatch):
-    import repro.execute
+    import repro.runs.execute
 
-    real = repro.execute.run_spec
+    real = repro.runs.execute.train_spec
 
     def flaky(study, spec, data, device="cpu", on_epoch=None):
         if spec.arm == "unimodal":
@@ -102,7 +102,7 @@ def test_failed_runs_keep_their_error_and_retry(study_file, tmp_path, monkeypatc
 
     st = load_study(study_file)
     store = tmp_path / "s.sqlite"
-    monkeypatch.setattr(repro.execute, "run_spec", flaky)
+    monkeypatch.setattr(repro.runs.execute, "train_spec", flaky)
     summary = run_sweep(st, store, executor="inline")
     assert (summary.done, summary.failed, summary.new_failures) == (2, 2, 2)
     with ResultsStore(store, "tiny", readonly=True) as s:
@@ -110,7 +110,7 @@ def test_failed_runs_keep_their_error_and_retry(study_file, tmp_path, monkeypatc
     assert set(rows[rows.status == "failed"].arm) == {"unimodal"}
     assert rows[rows.status == "failed"].error.str.contains("simulated out of memory").all()
     assert "unimodal" not in set(read_table(store).arm)
-    monkeypatch.setattr(repro.execute, "run_spec", real)
+    monkeypatch.setattr(repro.runs.execute, "train_spec", real)
     assert run_sweep(st, store, executor="inline").ran == 0  # failures are not retried silently
     retried = run_sweep(st, store, executor="inline", retry_failed=True)
     assert (retried.ran, retried.done, retried.failed) == (2, 4, 0)

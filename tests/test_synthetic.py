@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from analysis.errors import ConfigError
-from repro.synthetic import PRESETS, make_synthetic
+from colearn.errors import ConfigError
+from repro.data.synthetic import PRESETS, make_synthetic
 
 
 def test_quick_preset_shapes_and_splits():

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from analysis.errors import ColearnError
+from colearn.errors import ColearnError
 
 __all__ = [
     "app",

@@ -31,8 +31,8 @@ def resolve_table(source: str, store: Path | None = None):
     ``store`` (``--store``) wins; then an existing ``.csv``/``.parquet``/``.sqlite`` file; then
     ``results/<source>.sqlite``.  Raises ConfigError when none exists.
     """
-    from analysis.errors import ConfigError
     from analysis.tidy import read_table
+    from colearn.errors import ConfigError
 
     if store is not None:
         return read_table(store)

@@ -15,7 +15,7 @@ from repro.cli.app import data_app, err_console, print_json
 def _options(raw: str | None) -> dict:
     if not raw:
         return {}
-    from analysis.errors import ConfigError
+    from colearn.errors import ConfigError
 
     try:
         value = json.loads(raw)
@@ -45,7 +45,7 @@ def inspect_command(
 
     Example: colearn data inspect mosi_data.pkl --json
     """
-    from repro.loaders import describe, detect_format, load_dataset
+    from repro.data.loaders import describe, detect_format, load_dataset
 
     opts = _options(options)
     if primary is not None:

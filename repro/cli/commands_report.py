@@ -129,8 +129,8 @@ def figures_cmd(
     import warnings
 
     from analysis import doseresponse as dr
-    from analysis.errors import ColearnError
     from analysis.figures import save_figures
+    from colearn.errors import ColearnError
     from repro.reporting import report_inputs
 
     inputs = report_inputs(source, store=store, confusion=confusion)
@@ -175,11 +175,11 @@ def reproduce_cmd(
     Example: colearn reproduce            (the built-in synthetic study, a few minutes on a CPU)
     """
     from repro.cli.commands_sweep import _progress_bar, parse_levels
-    from repro.grid import build_grid
     from repro.reporting import report_inputs
-    from repro.store import default_store_path
-    from repro.study import load_study
-    from repro.sweep import run_sweep
+    from repro.runs.grid import build_grid
+    from repro.runs.store import default_store_path
+    from repro.runs.study import load_study
+    from repro.runs.sweep import run_sweep
 
     started = time.perf_counter()
     st = load_study(study).with_overrides(

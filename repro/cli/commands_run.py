@@ -16,7 +16,7 @@ def studies_command() -> None:
 
     Example: colearn studies
     """
-    from repro.study import builtin_studies, load_study
+    from repro.runs.study import builtin_studies, load_study
 
     table = Table("study", "data", "model", "levels", "seeds", "description")
     for name in sorted(builtin_studies()):
@@ -58,16 +58,16 @@ def run_command(
     """
     import torch
 
-    from repro.execute import execute_one
+    from repro.runs.execute import train_one
 
     torch.set_num_threads(max(1, threads))
-    spec, result = execute_one(study, arm, level, seed, setting=setting, data=data, device=device)
+    spec, result = train_one(study, arm, level, seed, setting=setting, data=data, device=device)
     if store is not None:
-        from repro.study import load_study
-        from repro.sweep import record_run
+        from repro.runs.study import load_study
+        from repro.runs.sweep import store_single_run
 
         st = load_study(study).with_overrides(data_path=str(data) if data else None)
-        record_run(st, spec, result, store)
+        store_single_run(st, spec, result, store)
     doc = {
         "run_id": spec.run_id,
         "study": spec.study,
@@ -114,8 +114,8 @@ def bench_command(
     """
     import torch
 
-    from repro.bench import benchmark_study
-    from repro.study import load_study
+    from repro.runs.bench import benchmark_study
+    from repro.runs.study import load_study
 
     torch.set_num_threads(max(1, threads))
     st = load_study(study).with_overrides(data_path=str(data) if data is not None else None)

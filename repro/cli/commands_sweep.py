@@ -25,7 +25,7 @@ _DATA = typer.Option(None, "--data", help="Data file or folder for real-data stu
 
 def parse_levels(text: str | None) -> list[float] | None:
     """``"0,0.4,0.8"`` → ``[0.0, 0.4, 0.8]`` (None stays None)."""
-    from analysis.errors import ConfigError
+    from colearn.errors import ConfigError
 
     if text is None:
         return None
@@ -38,7 +38,7 @@ def parse_levels(text: str | None) -> list[float] | None:
 
 
 def _study(study: str, seeds: int | None, levels: str | None, data: Path | None):
-    from repro.study import load_study
+    from repro.runs.study import load_study
 
     return load_study(study).with_overrides(
         seeds=seeds, levels=parse_levels(levels), data_path=str(data) if data else None
@@ -67,7 +67,7 @@ def sweep_command(
 
     Example: colearn sweep synthetic --seeds 3 --levels 0,0.8
     """
-    from repro.sweep import run_sweep
+    from repro.runs.sweep import run_sweep
 
     st = _study(study, seeds, levels, data)
     with _progress_bar(st.name) as progress:
@@ -113,7 +113,7 @@ def status_command(
 
     Example: colearn status synthetic --json
     """
-    from repro.sweep import grid_status
+    from repro.runs.sweep import grid_status
 
     st = _study(study, seeds, levels, None)
     doc = grid_status(st, store)
@@ -132,7 +132,7 @@ def status_command(
 
 
 def _print_failures(st, store: Path | None) -> None:
-    from repro.store import ResultsStore, default_store_path
+    from repro.runs.store import ResultsStore, default_store_path
 
     with ResultsStore(store or default_store_path(st.name), st.name, readonly=True) as s:
         rows = s.run_rows()
@@ -156,10 +156,10 @@ def export_command(
 
     Example: colearn export synthetic --format parquet --out results/synthetic.parquet
     """
-    from analysis.errors import ConfigError, StoreError
     from analysis.tidy import write_table
-    from repro.store import ResultsStore, default_store_path
-    from repro.study import load_study
+    from colearn.errors import ConfigError, StoreError
+    from repro.runs.store import ResultsStore, default_store_path
+    from repro.runs.study import load_study
 
     if fmt not in ("csv", "parquet"):
         raise ConfigError(f"--format '{fmt}' is not valid; choose csv or parquet.")

@@ -1,0 +1,353 @@
+"""Study files (TOML): what to train, how, over which levels and seeds, and which claims to check.
+
+A study file has these tables (every key optional unless marked; unknown keys are errors)::
+
+    [study]     name*, description, seed, seeds, levels
+    [data]      source* ("synthetic" | "file" | "mfeat"), preset, path, format, primary*, dropped*,
+                modalities, [data.options] (generator or loader settings),
+                [data.dims] (expected feature size per modality, checked on loading)
+    [model]     kind*, any model setting (hidden, layers, readout, ...)
+    [training]  epochs, batch_size, lr, loss, plateau_patience, plateau_factor, early_stopping
+    [protocol]  draw, granularity, selection, shuffle, drop_last
+    [settings.NAME]  named variants: sub-tables protocol / model / training overriding the above
+    [analysis]  metric, higher_is_better, alpha, margin, paired
+    [[claims]]  id*, level*, metric*, paper_value, expected*, text
+
+See ``repro/studies/synthetic.toml`` for a commented example.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from colearn.errors import ConfigError
+from repro.training.config import ModelSpec, Protocol, RunConfig, TrainingSpec
+
+__all__ = [
+    "AnalysisSpec",
+    "Claim",
+    "DataSpec",
+    "Study",
+    "builtin_studies",
+    "load_study",
+]
+
+LABELS = ("NCL", "NeCL", "PCL", "inconclusive")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    source: str = "synthetic"
+    preset: str = "quick"
+    path: str = ""
+    format: str = "auto"
+    primary: str = "language"
+    dropped: tuple[str, ...] = ("audio", "visual")
+    modalities: tuple[str, ...] = ()
+    options: dict = field(default_factory=dict)
+    dims: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    metric: str = "accuracy"
+    higher_is_better: bool | None = None
+    alpha: float = 0.05
+    margin: float = 0.02
+    paired: bool = True
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    level: float
+    metric: str
+    expected: str
+    paper_value: float | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    data: DataSpec
+    model: ModelSpec
+    training: TrainingSpec = TrainingSpec()
+    protocol: Protocol = Protocol()
+    analysis: AnalysisSpec = AnalysisSpec()
+    description: str = ""
+    seed: int = 0
+    seeds: int = 10
+    levels: tuple[float, ...] = (0.0, 0.15, 0.4, 0.6, 0.8, 0.9, 0.95)
+    settings: dict = field(default_factory=dict)
+    claims: tuple[Claim, ...] = ()
+    source_file: str = ""
+
+    @property
+    def setting_names(self) -> list[str]:
+        """Names of the protocol variants (``["default"]`` when the study declares none)."""
+        return list(self.settings) or ["default"]
+
+    def run_config(self, setting: str = "default") -> RunConfig:
+        """The run configuration of one setting (its overrides applied to the study's tables)."""
+        if setting not in self.setting_names:
+            raise ConfigError(
+                f"study '{self.name}' has no setting '{setting}'; valid: {', '.join(self.setting_names)}."
+            )
+        over = self.settings.get(setting, {})
+        model = self.model
+        if "model" in over:
+            model = ModelSpec(model.kind, {**model.params, **over["model"]})
+        return RunConfig(
+            study_seed=self.seed,
+            primary=self.data.primary,
+            dropped=self.data.dropped,
+            model=model,
+            training=replace(self.training, **over.get("training", {})),
+            protocol=replace(self.protocol, **over.get("protocol", {})),
+        )
+
+    def with_overrides(
+        self,
+        seeds: int | None = None,
+        levels: list[float] | None = None,
+        data_path: str | None = None,
+    ) -> Study:
+        """A copy with the command line's ``--seeds``, ``--levels`` and ``--data`` applied."""
+        study = self
+        if seeds is not None:
+            study = replace(study, seeds=_check_seeds(seeds, "--seeds"))
+        if levels is not None:
+            study = replace(study, levels=_check_levels(levels, "--levels"))
+        if data_path is not None:
+            study = replace(study, data=replace(study.data, path=str(data_path), source="file"))
+        return study
+
+    def require_data(self) -> None:
+        """Raise a clear error when the study needs a data file that is missing."""
+        if self.data.source != "file":
+            return
+        if not self.data.path:
+            raise ConfigError(
+                f"study '{self.name}' trains on real data: pass its location with --data PATH."
+            )
+        if not Path(self.data.path).expanduser().exists():
+            raise ConfigError(
+                f"data path '{self.data.path}' of study '{self.name}' does not exist."
+            )
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+_SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
+    "data": {
+        "source": (str,),
+        "preset": (str,),
+        "path": (str,),
+        "format": (str,),
+        "primary": (str,),
+        "dropped": (list,),
+        "modalities": (list,),
+        "options": (dict,),
+        "dims": (dict,),
+    },
+    "training": {
+        "epochs": (int,),
+        "batch_size": (int,),
+        "lr": (float, int),
+        "loss": (str,),
+        "plateau_patience": (int,),
+        "plateau_factor": (float, int),
+        "early_stopping": (int,),
+    },
+    "protocol": {
+        "draw": (str,),
+        "granularity": (str,),
+        "selection": (str,),
+        "shuffle": (str,),
+        "drop_last": (bool,),
+    },
+    "analysis": {
+        "metric": (str,),
+        "higher_is_better": (bool,),
+        "alpha": (float,),
+        "margin": (float, int),
+        "paired": (bool,),
+    },
+    "claim": {
+        "id": (str,),
+        "level": (float, int),
+        "metric": (str,),
+        "expected": (str,),
+        "paper_value": (float, int),
+        "text": (str,),
+    },
+    "study": {
+        "name": (str,),
+        "description": (str,),
+        "seed": (int,),
+        "seeds": (int,),
+        "levels": (list,),
+    },
+}
+_CHOICES = {
+    ("data", "source"): ("synthetic", "file", "mfeat"),
+    ("training", "loss"): ("auto", "cross-entropy", "l1", "mse"),
+    ("protocol", "draw"): ("shared", "independent"),
+    ("protocol", "granularity"): ("batch", "sample", "timestep"),
+    ("protocol", "selection"): ("primary", "all"),
+    ("protocol", "shuffle"): ("once", "every-epoch"),
+    ("claim", "expected"): LABELS,
+}
+_TOP = ("study", "data", "model", "training", "protocol", "settings", "analysis", "claims")
+
+
+def _checked(table: Any, section: str, where: str) -> dict:
+    """Check a table's keys, types and choices against the schema; return it as a dict."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [{section}] must be a table.")
+    schema = _SCHEMA[section]
+    for key, value in table.items():
+        if key not in schema:
+            raise ConfigError(
+                f"{where}: unknown key '{key}' in [{section}]; valid: {', '.join(schema)}."
+            )
+        types = schema[key]
+        if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            names = " or ".join(t.__name__ for t in types)
+            raise ConfigError(
+                f"{where}: [{section}] {key} must be {names}, got {type(value).__name__} {value!r}."
+            )
+        choices = _CHOICES.get((section, key))
+        if choices and value not in choices:
+            raise ConfigError(
+                f"{where}: [{section}] {key} = {value!r} is not valid; choose one of {', '.join(choices)}."
+            )
+    return dict(table)
+
+
+def _check_levels(levels: Any, where: str) -> tuple[float, ...]:
+    if not isinstance(levels, (list, tuple)) or not levels:
+        raise ConfigError(f"{where}: levels must be a non-empty list of numbers in [0, 1].")
+    out = []
+    for lv in levels:
+        if isinstance(lv, bool) or not isinstance(lv, (int, float)) or not 0.0 <= lv <= 1.0:
+            raise ConfigError(f"{where}: level {lv!r} is outside [0, 1].")
+        out.append(float(lv))
+    if len(set(out)) != len(out):
+        raise ConfigError(f"{where}: levels {out} repeat a value.")
+    return tuple(sorted(out))
+
+
+def _check_seeds(seeds: Any, where: str) -> int:
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"{where}: seeds must be an integer of at least 1, got {seeds!r}.")
+    return seeds
+
+
+def parse_study(doc: dict, where: str) -> Study:
+    """Build a validated :class:`Study` from a parsed TOML document (``where`` names its file)."""
+    for key in doc:
+        if key not in _TOP:
+            raise ConfigError(f"{where}: unknown table [{key}]; valid: {', '.join(_TOP)}.")
+    head = _checked(doc.get("study", {}), "study", where)
+    if "name" not in head:
+        raise ConfigError(f"{where}: [study] needs a name.")
+    if "data" not in doc or "model" not in doc:
+        raise ConfigError(f"{where}: a study needs a [data] and a [model] table.")
+    data = _checked(doc["data"], "data", where)
+    for key in ("dropped", "modalities"):
+        if key in data:
+            data[key] = tuple(str(m) for m in data[key])
+    for mod, width in data.get("dims", {}).items():
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ConfigError(
+                f"{where}: [data.dims] {mod} must be a positive integer, got {width!r}."
+            )
+    data_spec = DataSpec(**data)
+    if data_spec.primary in data_spec.dropped:
+        raise ConfigError(
+            f"{where}: primary modality '{data_spec.primary}' is also listed as dropped."
+        )
+    if not data_spec.dropped:
+        raise ConfigError(f"{where}: [data] dropped must name at least one modality.")
+    model = dict(doc["model"])
+    if not isinstance(model.get("kind"), str):
+        raise ConfigError(f"{where}: [model] needs a kind (eflstm, mfn or mlp).")
+    settings = {}
+    for name, over in doc.get("settings", {}).items():
+        if not isinstance(over, dict):
+            raise ConfigError(f"{where}: [settings.{name}] must be a table.")
+        for key, table in over.items():
+            if key == "model":
+                continue
+            if key not in ("protocol", "training"):
+                raise ConfigError(
+                    f"{where}: [settings.{name}] may override protocol, model or training, not '{key}'."
+                )
+            _checked(table, key, f"{where} [settings.{name}]")
+        settings[str(name)] = over
+    claims = []
+    for i, raw in enumerate(doc.get("claims", [])):
+        c = _checked(raw, "claim", f"{where} claim {i + 1}")
+        missing = [k for k in ("id", "level", "metric", "expected") if k not in c]
+        if missing:
+            raise ConfigError(f"{where}: claim {i + 1} misses {', '.join(missing)}.")
+        claims.append(Claim(**{**c, "level": float(c["level"])}))
+    study = Study(
+        name=head["name"],
+        description=head.get("description", ""),
+        seed=head.get("seed", 0),
+        seeds=_check_seeds(head.get("seeds", 10), where),
+        levels=_check_levels(head.get("levels", list(Study.levels)), where),
+        data=data_spec,
+        model=ModelSpec(model.pop("kind"), model),
+        training=TrainingSpec(**_numeric(_checked(doc.get("training", {}), "training", where))),
+        protocol=Protocol(**_checked(doc.get("protocol", {}), "protocol", where)),
+        analysis=AnalysisSpec(**_checked(doc.get("analysis", {}), "analysis", where)),
+        settings=settings,
+        claims=tuple(claims),
+        source_file=where,
+    )
+    for name in study.setting_names:
+        study.run_config(name)  # every override must form a valid configuration
+    return study
+
+
+def _numeric(table: dict) -> dict:
+    for key in ("lr", "plateau_factor"):
+        if key in table:
+            table[key] = float(table[key])
+    return table
+
+
+def builtin_studies() -> dict[str, Path]:
+    """Built-in study names and their files (package data in ``repro/studies``)."""
+    root = resources.files("repro") / "studies"
+    return {p.name[:-5]: Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")}
+
+
+def load_study(name_or_path: str | Path) -> Study:
+    """Load a built-in study by name, or a study file by path.
+
+    Raises
+    ------
+    ConfigError
+        When the name is neither a built-in study nor an existing file, or the file is invalid.
+    """
+    builtin = builtin_studies()
+    path = builtin.get(str(name_or_path)) or Path(name_or_path).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"'{name_or_path}' is neither a built-in study ({', '.join(sorted(builtin))}) "
+            "nor a study file."
+        )
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"study file '{path}' is not valid TOML: {exc}.") from None
+    return parse_study(doc, str(name_or_path) if str(name_or_path) in builtin else str(path))
