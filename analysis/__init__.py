@@ -1,17 +1,13 @@
 """Statistics side of colearn: tidy results, co-learning labels, dose-response, power, reports.
 
 This package never imports torch or :mod:`repro`, so stored or imported results can be analysed
-without the training stack.
+without the training stack.  :func:`analyze` runs a study's whole analysis once; the report and
+the figures (:mod:`analysis.report`) read its result.
 """
 
-from analysis.compare import compare_to_baseline, margin_sensitivity
-from analysis.doseresponse import (
-    dose_effect_test,
-    dose_response_band,
-    fit_dose_response,
-    optimal_level,
-    summarize_dose_response,
-)
+from analysis.compare import compare_to_baseline, margin_sensitivity, power_by_level
+from analysis.doseresponse import dose_effect_test, fit_dose_response
+from analysis.optimum import dose_response_band, optimal_level
 from analysis.original import import_original, load_confusion, read_original_file
 from analysis.power import (
     detectable_effect,
@@ -29,7 +25,7 @@ from analysis.settings import (
     summarize_settings,
 )
 from analysis.simulate import null_table, simulate_labels
-from analysis.summary import analyze
+from analysis.study_analysis import StudyAnalysis, analyze
 from analysis.tidy import TIDY_COLUMNS, higher_is_better, read_table, validate_tidy, write_table
 from colearn.errors import ColearnError, ConfigError, DataError, StoreError
 
@@ -48,13 +44,13 @@ __all__ = [
     "load_confusion",
     "compare_to_baseline",
     "margin_sensitivity",
+    "power_by_level",
     "robustness",
     "min_attainable_p",
     "fit_dose_response",
     "dose_response_band",
     "optimal_level",
     "dose_effect_test",
-    "summarize_dose_response",
     "compare_levels",
     "compare_settings",
     "compare_to_best",
@@ -68,4 +64,5 @@ __all__ = [
     "null_table",
     "simulate_labels",
     "analyze",
+    "StudyAnalysis",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.compare import compare_to_baseline
+from analysis.compare import check_alpha_margin, compare_to_baseline
 from analysis.tidy import select
 from colearn.errors import ConfigError, DataError
 
@@ -216,10 +216,7 @@ def judge_claims(
     >>> judge_claims(t, c)[["label", "verdict"]].values.tolist()
     [['NeCL', '[¬Re]']]
     """
-    if not 0 < alpha < 0.5:
-        raise ConfigError(f"alpha is {alpha!r}; it must lie between 0 and 0.5.")
-    if not margin > 0:
-        raise ConfigError(f"margin is {margin!r}; it must be a positive number.")
+    check_alpha_margin(alpha, margin)
     claims = _claims_frame(claims)
     if claims.empty:
         return pd.DataFrame(columns=CLAIM_COLUMNS)

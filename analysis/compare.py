@@ -15,74 +15,52 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from analysis.contrast import LABELS, contrast, decide, holm, pair_by_seed
-from analysis.power import sd_upper_limit, seeds_needed, seeds_needed_equivalence
+from analysis.columns import COMPARISON
+from analysis.contrast import LABELS, Comparison, contrast_family
+from analysis.power import (
+    detectable_effect,
+    sd_upper_limit,
+    seeds_needed,
+    seeds_needed_equivalence,
+)
+from analysis.tidy import analysable, baseline_rows, design_paired, level_rows, settings_of
 from analysis.tidy import higher_is_better as _direction
-from analysis.tidy import select
 from colearn.errors import ConfigError, DataError
 
-__all__ = ["compare_to_baseline", "resolve_paired", "baseline_rows", "margin_sensitivity"]
-
-COLUMNS = [
-    "setting",
-    "level",
-    "n",
-    "n_baseline",
-    "mean",
-    "sd",
-    "baseline_mean",
-    "baseline_sd",
-    "diff",
-    "ci_low",
-    "ci_high",
-    "p_diff",
-    "p_diff_adj",
-    "p_equiv",
-    "p_equiv_adj",
-    "label",
-    "negligible",
-    "hedges_g",
-    "d_z",
-    "p_superiority",
-    "equiv_margin",
-    "seeds_needed",
-    "test",
-    "metric",
-    "condition",
-    "alpha",
-    "margin",
-    "correction",
-    "paired",
-    "higher_is_better",
+__all__ = [
+    "level_families",
+    "compare_to_baseline",
+    "margin_sensitivity",
+    "power_by_level",
+    "check_alpha_margin",
 ]
 
 
-def _warn(messages: list[str], text: str) -> None:
-    messages.append(text)
-    warnings.warn(text, UserWarning, stacklevel=3)
+def level_families(rows: pd.DataFrame, setting: str | None = None):
+    """Yield ``(setting, family)``: each level of a setting against its baseline, one family.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Usable rows of one metric and condition (:func:`analysis.tidy.analysable`).
+    setting : str, optional
+        One setting; default every setting with multimodal rows.
+    """
+    for name in settings_of(rows, setting):
+        base = baseline_rows(rows, name)
+        yield name, [
+            Comparison({"setting": name, "level": float(level)}, group, base,
+                       f"setting {name}, level {level:g}")
+            for level, group in level_rows(rows, name).groupby("level", sort=True)
+        ]  # fmt: skip
 
 
-def resolve_paired(rows: pd.DataFrame, paired: bool | None, messages: list[str]) -> bool:
-    """The pairing to use: the table's ``paired`` flag unless overridden (warns on a mismatch)."""
-    marked = bool(rows["paired"].all())
-    if paired is None:
-        return marked
-    if paired and not marked:
-        _warn(
-            messages,
-            "a paired analysis was requested but the table marks its design as unpaired "
-            "(arms do not share initialisation or data order); the paired p-values assume they do.",
-        )
-    return bool(paired)
-
-
-def baseline_rows(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
-    """Unimodal rows for ``setting``: its own, or the study's when the setting has none."""
-    uni = rows[rows["arm"] == "unimodal"]
-    own = uni[uni["setting"] == setting]
-    if len(own):
-        return own
-    return uni.drop_duplicates("run_id")
+def check_alpha_margin(alpha: float, margin: float) -> None:
+    """Refuse a significance level outside (0, 0.5) or a margin that is not finite and positive."""
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 0.5):
+        raise ConfigError(f"alpha is {alpha!r}; it must lie between 0 and 0.5.")
+    if not (isinstance(margin, (int, float)) and np.isfinite(margin) and margin > 0):
+        raise ConfigError(f"margin is {margin!r}; it must be a finite positive number.")
 
 
 def _seeds_to_settle(row: dict, alpha: float, margin: float, m: int, paired: bool) -> float:
@@ -177,77 +155,37 @@ def compare_to_baseline(
     0    0.0  5  NeCL
     1    0.5  5  NeCL
     """
-    if not 0 < alpha < 0.5:
-        raise ConfigError(f"alpha is {alpha!r}; it must lie between 0 and 0.5.")
-    if not margin > 0:
-        raise ConfigError(f"margin is {margin!r}; it must be a positive number.")
-    rows = select(table, metric, condition, None)
+    check_alpha_margin(alpha, margin)
+    rows, messages = analysable(table, metric, condition)
     higher = _direction(metric) if higher_is_better is None else bool(higher_is_better)
-    messages: list[str] = []
-    use_paired = resolve_paired(rows, paired, messages)
+    use_paired = design_paired(rows, paired, messages)
     if not (rows["arm"] == "unimodal").any():
         raise DataError(f"the table has no unimodal baseline rows for {metric!r}/{condition!r}.")
-    settings = sorted(rows.loc[rows["arm"] == "multimodal", "setting"].unique())
-    if setting is not None:
-        if setting not in settings:
-            raise ConfigError(
-                f"the table has no multimodal rows for setting {setting!r}; it has "
-                f"{', '.join(map(repr, settings)) or 'none'}."
-            )
-        settings = [setting]
-    if not settings:
-        raise DataError(f"the table has no multimodal rows for {metric!r}/{condition!r}.")
-    out = []
-    for name in settings:
-        base = baseline_rows(rows, name)
-        multi = rows[(rows["arm"] == "multimodal") & (rows["setting"] == name)]
-        results = []
-        for level, group in multi.groupby("level", sort=True):
-            if use_paired:
-                x, y, dropped = pair_by_seed(group, base, f"level {level:g}")
-                if dropped:
-                    _warn(
-                        messages,
-                        f"setting {name}, level {level:g}: seed(s) {dropped} lack a partner in "
-                        "the other arm and were dropped from the paired analysis.",
-                    )
-            else:
-                x, y = group["value"].to_numpy(float), base["value"].to_numpy(float)
-            res = contrast(x, y, paired=use_paired, alpha=alpha, margin=margin)
-            res.update(setting=name, level=float(level))
-            results.append(res)
-        p_diff_adj = holm([r["p_diff"] for r in results])
-        p_equiv_adj = holm([r["p_equiv"] for r in results])
-        for r, pd_adj, pe_adj in zip(results, p_diff_adj, p_equiv_adj, strict=True):
-            outcome, negligible = decide(pd_adj, pe_adj, r["diff"], alpha, higher)
-            r.update(
-                p_diff_adj=float(pd_adj),
-                p_equiv_adj=float(pe_adj),
-                label=LABELS[outcome],
-                negligible=negligible,
-            )
-            r["seeds_needed"] = (
-                _seeds_to_settle(r, alpha, margin, len(results), use_paired)
-                if outcome == "inconclusive"
-                else float("nan")
-            )
-            r.update(
-                metric=metric,
-                condition=condition,
-                alpha=alpha,
-                margin=margin,
-                correction="holm",
-                paired=use_paired,
-                higher_is_better=higher,
-            )
-        out.extend(results)
-    result = pd.DataFrame(out)[COLUMNS].sort_values(["setting", "level"]).reset_index(drop=True)
+    parts = []
+    for _, family in level_families(rows, setting):
+        part = contrast_family(
+            family, paired=use_paired, alpha=alpha, margin=margin, higher_is_better=higher,
+            labels=LABELS,
+        )  # fmt: skip
+        messages.extend(part.attrs["warnings"])
+        part["seeds_needed"] = [
+            _seeds_to_settle(r, alpha, margin, len(part), use_paired)
+            if r["label"] == "inconclusive" and not r["note"]
+            else float("nan")
+            for r in part.to_dict("records")
+        ]
+        parts.append(part)
+    result = pd.concat(parts, ignore_index=True).assign(metric=metric, condition=condition)
+    result = result[list(COMPARISON)].sort_values(["setting", "level"]).reset_index(drop=True)
     result["seeds_needed"] = result["seeds_needed"].astype("Int64")
-    if min(result["n"].min(), result["n_baseline"].min()) < 10:
+    messages = list(dict.fromkeys(messages))
+    for text in messages:
+        warnings.warn(text, UserWarning, stacklevel=2)
+    fewest = int(min(result["n"].min(), result["n_baseline"].min()))
+    if fewest < 10:
         messages.append(
-            f"only {int(min(result['n'].min(), result['n_baseline'].min()))} seeds per arm: "
-            "t-based results rest on near-normal seed scores and have little power; "
-            "10 or more seeds are advised."
+            f"only {fewest} seeds per arm: t-based results rest on near-normal seed scores and "
+            "have little power; 10 or more seeds are advised."
         )
     result.attrs["warnings"] = messages
     return result
@@ -280,3 +218,46 @@ def margin_sensitivity(table: pd.DataFrame, margins=(0.01, 0.02, 0.03), **kwargs
                 res[["margin", "setting", "level", "diff", "p_equiv_adj", "label", "negligible"]]
             )
     return pd.concat(parts, ignore_index=True)
+
+
+def power_by_level(comparison: pd.DataFrame, *, power: float = 0.8) -> pd.DataFrame:
+    """Seeds needed per level to detect a difference of ±δ, and the effect detectable now.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`compare_to_baseline` output; its α, δ, pairing and SDs are used, so the planning
+        rests on exactly the seeds the comparison paired.
+    power : float
+        Target power.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (setting, level): ``setting``, ``level``, ``n``, ``sd_plan`` (SD used for
+        planning: of the per-seed differences when paired, else the pooled SD of the two arms),
+        ``sd_upper`` (its upper 80 % confidence limit), ``seeds_needed`` (per arm, or pairs, to
+        detect a true difference of δ at α / levels with ``power``, planning with ``sd_upper``),
+        ``detectable`` (smallest difference detected with ``power`` at the current n and
+        α / levels), ``power``.
+    """
+    rows = []
+    n_levels = comparison.groupby("setting")["level"].transform("count")
+    for r, m in zip(comparison.to_dict("records"), n_levels, strict=True):
+        paired = bool(r["paired"])
+        n = int(min(r["n"], r["n_baseline"]))
+        sd = r["sd_diff"] if paired else np.sqrt((r["sd"] ** 2 + r["baseline_sd"] ** 2) / 2)
+        rec = {"setting": r["setting"], "level": r["level"], "n": n, "sd_plan": sd,
+               "sd_upper": np.nan, "seeds_needed": np.nan, "detectable": np.nan,
+               "power": power}  # fmt: skip
+        if n >= 2 and np.isfinite(sd) and sd > 0:
+            alpha = float(r["alpha"]) / max(int(m), 1)
+            rec["sd_upper"] = sd_upper_limit(sd, n)
+            rec["seeds_needed"] = seeds_needed(
+                float(r["margin"]), sd, alpha=alpha, power=power, paired=paired, sd_n=n
+            )
+            rec["detectable"] = detectable_effect(n, sd, alpha=alpha, power=power, paired=paired)
+        rows.append(rec)
+    out = pd.DataFrame(rows)
+    out["seeds_needed"] = out["seeds_needed"].astype("Int64")
+    return out

@@ -1,14 +1,18 @@
-"""The two-arm contrast behind every comparison: tests, CIs, effect sizes, Holm and the labels.
+"""The two-arm contrast behind every comparison, and the engine that runs a family of them.
 
 :func:`contrast` compares one sample ``x`` with one sample ``y`` (paired by seed or not) and
-returns a flat dict in the shared column vocabulary; :func:`holm` adjusts a family of p-values;
-:func:`decide` turns adjusted p-values into Lakens' four outcomes.  ``compare`` (level vs
-baseline) and ``settings`` (level vs level, setting vs setting) build their tables from these.
+returns a flat dict in the shared column vocabulary (:mod:`analysis.columns`); :func:`holm`
+adjusts a family of p-values; :func:`decide` turns adjusted p-values into Lakens' four outcomes.
+:func:`contrast_family` runs a whole family (pairing, tests, Holm, decision): the level-vs-baseline
+comparison (:mod:`analysis.compare`), the setting and level comparisons
+(:mod:`analysis.settings`) and the robustness tests (:mod:`analysis.robust`) are thin callers.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,7 +22,19 @@ from statsmodels.stats.weightstats import ttost_ind, ttost_paired
 
 from colearn.errors import DataError
 
-__all__ = ["contrast", "holm", "decide", "pair_by_seed", "LABELS", "SETTING_LABELS"]
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+__all__ = [
+    "Comparison",
+    "contrast",
+    "contrast_family",
+    "holm",
+    "decide",
+    "pair_by_seed",
+    "LABELS",
+    "SETTING_LABELS",
+]
 
 #: Labels of a level compared with the unimodal baseline.
 LABELS = {"better": "PCL", "worse": "NCL", "equivalent": "NeCL", "inconclusive": "inconclusive"}
@@ -86,7 +102,10 @@ def contrast(
         ``d_z`` (paired only, else NaN), ``p_superiority`` (P(X > Y), ties count half; paired:
         share of positive differences), ``equiv_margin`` (smallest δ at which TOST would pass
         at α: the larger end of the (1 − 2α) CI in absolute value), ``sd_diff`` (SD of the
-        per-seed differences, paired only), ``df``, ``test`` (``paired-t`` or ``welch-t``).
+        per-seed differences, paired only), ``df``, ``test`` (``paired-t`` or ``welch-t``),
+        ``note`` (why no test was run: ``fewer than 2 seeds`` or ``no variance``; else empty).
+        Without a test every p-value, CI and effect size is NaN, so the decision is
+        ``inconclusive``.
 
     Notes
     -----
@@ -118,10 +137,19 @@ def contrast(
         sd_diff=nan,
         df=nan,
         test="paired-t" if paired else "welch-t",
+        note="",
     )
     if paired and len(x) != len(y):
         raise DataError(f"a paired contrast needs equal group sizes, got {len(x)} and {len(y)}.")
     if len(x) < 2 or len(y) < 2:
+        out["note"] = "fewer than 2 seeds"
+        return out
+    # Equal values (or equal per-seed differences) leave no variance to test against; the
+    # t statistic is then 0/0, or floating-point noise over ~0 (0.47 − 0.45 vs .02), so no test
+    # is run and the row says why.
+    spread = _sd(x - y) if paired else max(_sd(x), _sd(y))
+    if not spread > 1e-12 * max(1.0, abs(out["mean"]), abs(out["baseline_mean"])):
+        out["note"] = "no variance"
         return out
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -226,3 +254,114 @@ def decide(
     if equivalent:
         return "equivalent", False
     return "inconclusive", False
+
+
+#: The two families every comparison adjusts with Holm: (unadjusted column, adjusted column).
+FAMILIES = (("p_diff", "p_diff_adj"), ("p_equiv", "p_equiv_adj"))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One member of a family: its key columns and the two groups' rows (``seed``, ``value``).
+
+    ``what`` names the comparison in messages (e.g. ``"setting default, level 0.8"``).
+    """
+
+    key: dict
+    a: pd.DataFrame
+    b: pd.DataFrame
+    what: str
+
+
+def _aligned(c: Comparison, paired: bool, messages: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    if not paired:
+        return c.a["value"].to_numpy(float), c.b["value"].to_numpy(float)
+    x, y, dropped = pair_by_seed(c.a, c.b, c.what)
+    if len(x) < 2 <= min(len(c.a), len(c.b)):
+        raise DataError(
+            f"{c.what}: the two groups share {len(x)} seed index(es), so they cannot be paired; "
+            "analyse the table unpaired (--unpaired)."
+        )
+    if dropped:
+        messages.append(
+            f"{c.what}: seed(s) {dropped} lack a partner in the other group and were left out "
+            "of the paired analysis."
+        )
+    return x, y
+
+
+def contrast_family(
+    comparisons: Iterable[Comparison],
+    *,
+    paired: bool,
+    alpha: float,
+    margin: float,
+    higher_is_better: bool,
+    labels: dict[str, str] | None = LABELS,
+    test: Callable[..., dict] = contrast,
+    adjust: tuple[tuple[str, str], ...] = FAMILIES,
+) -> pd.DataFrame:
+    """Run a family of two-group comparisons: pair, test, adjust with Holm, decide.
+
+    Parameters
+    ----------
+    comparisons : iterable of Comparison
+        The family; Holm runs over all of it.
+    paired : bool
+        Align the two groups on ``seed`` (paired tests) or not (Welch).  A paired comparison
+        whose groups share fewer than 2 seeds is an error, not a silent switch to Welch.
+    alpha, margin : float
+        Significance level and equivalence margin δ (metric units).
+    higher_is_better : bool
+        Direction of the metric (which sign of a difference is *better*).
+    labels : dict, optional
+        Text of each outcome (:data:`LABELS` for co-learning labels, :data:`SETTING_LABELS` for
+        better / worse); None skips the decision (robustness tests).
+    test : callable
+        ``test(x, y, paired=, alpha=, margin=) -> dict`` for one comparison; :func:`contrast`.
+    adjust : tuple of (str, str)
+        Holm families as (column of ``test``'s output, adjusted column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comparison: the key columns, ``test``'s columns, the adjusted columns,
+        ``label`` and ``negligible`` (when ``labels``), and the settings echoed: ``alpha``,
+        ``margin``, ``correction`` (``holm``), ``paired``, ``higher_is_better``.  Messages a
+        reader must see are in ``result.attrs["warnings"]``.
+
+    Raises
+    ------
+    DataError
+        When the family is empty, a seed repeats within a paired group, or paired groups share
+        fewer than 2 seeds.
+    """
+    messages: list[str] = []
+    rows = []
+    for c in comparisons:
+        x, y = _aligned(c, paired, messages)
+        result = test(x, y, paired=paired, alpha=alpha, margin=margin)
+        if result.get("note"):
+            messages.append(f"{c.what}: {result['note']}; no test was run (inconclusive).")
+        rows.append({**c.key, **result})
+    if not rows:
+        raise DataError("there is nothing to compare: the family of comparisons is empty.")
+    frame = pd.DataFrame(rows)
+    for column, adjusted in adjust:
+        frame[adjusted] = holm(frame[column])
+    if labels is not None:
+        decisions = [
+            decide(r.p_diff_adj, r.p_equiv_adj, r.diff, alpha, higher_is_better)
+            for r in frame.itertuples(index=False)
+        ]
+        frame["label"] = [labels[outcome] for outcome, _ in decisions]
+        frame["negligible"] = [negligible for _, negligible in decisions]
+    frame = frame.assign(
+        alpha=alpha,
+        margin=margin,
+        correction="holm",
+        paired=paired,
+        higher_is_better=higher_is_better,
+    )
+    frame.attrs["warnings"] = messages
+    return frame

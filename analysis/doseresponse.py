@@ -3,8 +3,8 @@
 Candidate shapes are in :mod:`analysis.curves`.  Fits use every per-seed value of the multimodal
 arm of one setting.  Model choice: AICc (Gaussian likelihood, σ counted as a parameter), BIC,
 Akaike weights; lack of fit: F test of the shape against the saturated per-level means (pure
-error on N − L df).  Bands and the optimal level (cluster bootstrap over seeds) live in
-:mod:`analysis.optimum` and are re-exported here.
+error on N − L df).  Bands and the optimal level (cluster bootstrap over seeds) build on these
+fits in :mod:`analysis.optimum`.
 """
 
 from __future__ import annotations
@@ -17,38 +17,24 @@ import pingouin as pg
 from scipy import stats
 
 from analysis.curves import MODELS, fit_curve
-
-# The bootstrap band and the optimum live in analysis.optimum (which imports this module only
-# inside its functions); they are re-exported here so dose-response has one entry point.
-from analysis.optimum import dose_response_band, optimal_level
+from analysis.tidy import analysable, level_rows, settings_of
 from analysis.tidy import higher_is_better as _direction
-from analysis.tidy import select
 from colearn.errors import ConfigError, DataError
 
-__all__ = [
-    "fit_dose_response",
-    "dose_response_band",
-    "optimal_level",
-    "dose_effect_test",
-    "summarize_dose_response",
-]
+__all__ = ["dose_groups", "fit_dose_response", "dose_effect_test"]
 
 
-def _groups(table, metric, condition, setting):
-    rows = select(table, metric, condition, None)
-    multi = rows[rows["arm"] == "multimodal"]
-    names = sorted(multi["setting"].unique())
-    if setting is not None:
-        if setting not in names:
-            raise ConfigError(
-                f"the table has no multimodal rows for setting {setting!r}; it has "
-                f"{', '.join(map(repr, names)) or 'none'}."
-            )
-        names = [setting]
-    if not names:
-        raise DataError(f"the table has no multimodal rows for {metric!r}/{condition!r}.")
-    for name in names:
-        sub = multi[multi["setting"] == name]
+def dose_groups(table: pd.DataFrame, metric: str, condition: str, setting: str | None):
+    """Yield ``(setting, multimodal rows, all usable rows)`` per setting with ≥ 3 levels.
+
+    Raises
+    ------
+    DataError
+        When a setting has fewer than 3 dropout levels (a curve needs at least 3).
+    """
+    rows, _ = analysable(table, metric, condition)
+    for name in settings_of(rows, setting):
+        sub = level_rows(rows, name)
         if sub["level"].nunique() < 3:
             raise DataError(
                 f"setting {name!r} has {sub['level'].nunique()} dropout level(s); a dose-response "
@@ -131,7 +117,7 @@ def fit_dose_response(
         raise ConfigError(f"unknown model(s) {bad}; valid models are {', '.join(MODELS)}.")
     higher = _direction(metric) if higher_is_better is None else higher_is_better
     out = []
-    for name, sub, _ in _groups(table, metric, condition, setting):
+    for name, sub, _ in dose_groups(table, metric, condition, setting):
         x, y = sub["level"].to_numpy(float), sub["value"].to_numpy(float)
         levels = np.unique(x)
         sspe = float(
@@ -206,7 +192,7 @@ def dose_effect_test(
         ``metric``, ``condition``.
     """
     out = []
-    for name, sub, _ in _groups(table, metric, condition, setting):
+    for name, sub, _ in dose_groups(table, metric, condition, setting):
         groups = [g.to_numpy(float) for _, g in sub.groupby("level")["value"]]
         res = stats.f_oneway(*groups)
         with warnings.catch_warnings():
@@ -229,59 +215,3 @@ def dose_effect_test(
             }
         )
     return pd.DataFrame(out)
-
-
-def summarize_dose_response(
-    table: pd.DataFrame,
-    metric: str = "accuracy",
-    condition: str = "primary",
-    setting: str | None = None,
-    n_boot: int = 2000,
-    seed: int = 0,
-    alpha: float = 0.05,
-    margin: float = 0.02,
-) -> list[dict]:
-    """A plain summary per setting for printing or JSON (one dict per setting).
-
-    Returns
-    -------
-    list of dict
-        Keys: ``setting``, ``best_model``, ``models`` (list of dicts: model, aicc, bic, weight,
-        p_lof, converged, peak_level), ``isotonic_mode``, ``opt_level``, ``opt_low``,
-        ``opt_high``, ``near_low``, ``near_high``, ``levels_not_worse`` and
-        ``levels_near_best`` (lists of levels), ``p_anova``, ``p_welch``, ``n_boot``, ``seed``,
-        ``margin`` (see :func:`optimal_level`).
-    """
-    fits = fit_dose_response(table, metric, condition, setting)
-    opt = optimal_level(
-        table, metric, condition, setting, n_boot=n_boot, seed=seed, alpha=alpha, margin=margin
-    )
-    glob = dose_effect_test(table, metric, condition, setting)
-    out = []
-    for name, f in fits.groupby("setting", sort=True):
-        o = opt[opt["setting"] == name]
-        g = glob[glob["setting"] == name].iloc[0]
-        iso = f[f["model"] == "isotonic"]
-        out.append(
-            {
-                "setting": name,
-                "best_model": str(o["model"].iloc[0]),
-                "models": f[
-                    ["model", "aicc", "bic", "weight", "p_lof", "converged", "peak_level"]
-                ].to_dict(orient="records"),
-                "isotonic_mode": float(iso["peak_level"].iloc[0]) if len(iso) else None,
-                "opt_level": float(o["opt_level"].iloc[0]),
-                "opt_low": float(o["opt_low"].iloc[0]),
-                "opt_high": float(o["opt_high"].iloc[0]),
-                "near_low": float(o["near_low"].iloc[0]),
-                "near_high": float(o["near_high"].iloc[0]),
-                "levels_not_worse": [float(v) for v in o.loc[o["not_worse"], "level"]],
-                "levels_near_best": [float(v) for v in o.loc[o["near_best"], "level"]],
-                "p_anova": float(g["p_anova"]),
-                "p_welch": float(g["p_welch"]),
-                "n_boot": n_boot,
-                "seed": seed,
-                "margin": margin,
-            }
-        )
-    return out

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.compare import baseline_rows
 from analysis.curves import MODELS, fit_curve
+from analysis.doseresponse import dose_groups, fit_dose_response
+from analysis.tidy import baseline_rows
 from analysis.tidy import higher_is_better as _direction
 from colearn.errors import ConfigError
 
@@ -65,9 +66,7 @@ def _boot_for(table, metric, condition, setting, model, n_boot, seed, n_grid, hi
     if n_boot < 1:
         raise ConfigError(f"n_boot is {n_boot!r}; it must be a positive integer.")
     higher = _direction(metric) if higher_is_better is None else higher_is_better
-    from analysis.doseresponse import _groups, fit_dose_response  # the module re-exports ours
-
-    for name, sub, rows in _groups(table, metric, condition, setting):
+    for name, sub, rows in dose_groups(table, metric, condition, setting):
         fits = fit_dose_response(rows, metric, condition, name, higher_is_better=higher)
         chosen = _choose(fits, model)
         grid = np.linspace(sub["level"].min(), sub["level"].max(), n_grid)

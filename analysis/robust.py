@@ -17,9 +17,10 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from analysis.compare import baseline_rows, resolve_paired
-from analysis.contrast import holm, pair_by_seed
-from analysis.tidy import select
+from analysis.columns import ROBUSTNESS
+from analysis.compare import level_families
+from analysis.contrast import contrast_family
+from analysis.tidy import analysable, design_paired
 
 __all__ = ["robustness", "min_attainable_p"]
 
@@ -108,63 +109,60 @@ def robustness(
     -------
     pandas.DataFrame
         One row per (setting, level): ``setting``, ``level``, ``n``, ``n_baseline``,
-        ``p_welch``, ``p_paired`` (NaN without matching seeds), ``p_perm`` (exact permutation of
+        ``p_welch``, ``p_paired`` (paired designs only, else NaN), ``p_perm`` (exact permutation of
         the mean difference; sign-flip when paired), ``p_perm_adj`` (Holm over levels),
         ``p_perm_min`` (smallest attainable p at this n), ``reaches_alpha`` (whether the exact
         test could pass α after Holm over the levels, i.e. ``p_perm_min ≤ α / levels``),
         ``p_rank`` (Wilcoxon signed-rank when paired, else Mann–Whitney U; exact where scipy
-        can), ``p_block`` (OLS ``value ~ C(arm) + C(seed)`` on the seed-matched pairs; NaN
-        without them), ``paired``, ``alpha``, ``seed``, ``metric``, ``condition``.
+        can), ``p_block`` (OLS ``value ~ C(arm) + C(seed)``; paired designs only, else NaN), ``paired``, ``alpha``, ``seed``, ``metric``, ``condition``.
     """
-    rows = select(table, metric, condition, None)
-    use_paired = resolve_paired(rows, paired, [])
-    multi = rows[rows["arm"] == "multimodal"]
-    names = [setting] if setting is not None else sorted(multi["setting"].unique())
-    out = []
-    for name in names:
-        base = baseline_rows(rows, name)
-        levels = multi[multi["setting"] == name].groupby("level", sort=True)
-        m = levels.ngroups
-        part = []
-        for level, group in levels:
-            x, y = group["value"].to_numpy(float), base["value"].to_numpy(float)
-            xp, yp, _ = pair_by_seed(group, base, f"level {level:g}")
-            r = {"setting": name, "level": float(level), "n": len(x), "n_baseline": len(y)}
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                r["p_welch"] = float(stats.ttest_ind(x, y, equal_var=False).pvalue)
-                have_pairs = len(xp) >= 2
-                r["p_paired"] = float(stats.ttest_rel(xp, yp).pvalue) if have_pairs else np.nan
-                r["p_block"] = _block_p(xp, yp) if have_pairs else np.nan
-                if use_paired and have_pairs:
-                    r["p_perm"] = _perm(xp, yp, True, n_resamples, seed)
-                    r["p_perm_min"] = min_attainable_p(len(xp), paired=True)
-                    r["p_rank"] = float(stats.wilcoxon(xp, yp).pvalue)
-                else:
-                    r["p_perm"] = _perm(x, y, False, n_resamples, seed)
-                    r["p_perm_min"] = min_attainable_p(len(x), len(y))
-                    r["p_rank"] = float(stats.mannwhitneyu(x, y).pvalue)
-            r["reaches_alpha"] = bool(r["p_perm_min"] <= alpha / m)
-            part.append(r)
-        adj = holm([r["p_perm"] for r in part])
-        for r, a in zip(part, adj, strict=True):
-            r["p_perm_adj"] = float(a)
-        out.extend(part)
-    cols = [
-        "setting",
-        "level",
-        "n",
-        "n_baseline",
-        "p_welch",
-        "p_paired",
-        "p_perm",
-        "p_perm_adj",
-        "p_perm_min",
-        "reaches_alpha",
-        "p_rank",
-        "p_block",
-    ]
-    result = pd.DataFrame(out)[cols]
-    return result.assign(
-        paired=use_paired, alpha=alpha, seed=seed, metric=metric, condition=condition
-    )
+    rows, messages = analysable(table, metric, condition)
+    use_paired = design_paired(rows, paired, messages)
+    for text in messages:
+        warnings.warn(text, UserWarning, stacklevel=2)
+    parts = []
+    for _, family in level_families(rows, setting):
+
+        def tests(x, y, *, paired, alpha, margin, m=len(family)):
+            return _tests(x, y, paired=paired, alpha=alpha, m=m, n_resamples=n_resamples, seed=seed)
+
+        parts.append(
+            contrast_family(
+                family,
+                paired=use_paired,
+                alpha=alpha,
+                margin=1.0,
+                higher_is_better=True,
+                labels=None,
+                test=tests,
+                adjust=(("p_perm", "p_perm_adj"),),
+            )  # fmt: skip
+        )
+    result = pd.concat(parts, ignore_index=True)
+    return result.assign(seed=seed, metric=metric, condition=condition)[list(ROBUSTNESS)]
+
+
+def _tests(x, y, *, paired: bool, alpha: float, m: int, n_resamples: int, seed: int) -> dict:
+    """Every robustness test of one level: ``x`` and ``y`` are seed-aligned when ``paired``."""
+    r = {"n": len(x), "n_baseline": len(y)}
+    nan = float("nan")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        few = min(len(x), len(y)) < 2
+        r["p_welch"] = nan if few else float(stats.ttest_ind(x, y, equal_var=False).pvalue)
+        # The paired t and the block model assume arms that share a seed's initialisation and
+        # data order, so they exist only for a paired design.
+        r["p_paired"] = float(stats.ttest_rel(x, y).pvalue) if paired and not few else nan
+        r["p_block"] = _block_p(x, y) if paired and not few else nan
+        if few:
+            r.update(p_perm=nan, p_perm_min=nan, p_rank=nan)
+        elif paired:
+            r["p_perm"] = _perm(x, y, True, n_resamples, seed)
+            r["p_perm_min"] = min_attainable_p(len(x), paired=True)
+            r["p_rank"] = float(stats.wilcoxon(x, y).pvalue)
+        else:
+            r["p_perm"] = _perm(x, y, False, n_resamples, seed)
+            r["p_perm_min"] = min_attainable_p(len(x), len(y))
+            r["p_rank"] = float(stats.mannwhitneyu(x, y).pvalue)
+    r["reaches_alpha"] = bool(r["p_perm_min"] <= alpha / m)
+    return r

@@ -3,7 +3,7 @@
 Three questions, one table shape: two levels (:func:`compare_levels`), two settings at the same
 levels (:func:`compare_settings`, e.g. shared vs independent dropout draws), every level against
 the empirically best one (:func:`compare_to_best`).  Each comparison is a t test on the
-difference (paired on seed when the design is paired and the seeds match, else Welch) plus TOST at
+difference (paired on seed when the design is paired, else Welch) plus TOST at
 ±δ, Holm over the family, and the four outcomes ``better`` / ``equivalent`` / ``worse`` /
 ``inconclusive`` (with the ``negligible`` flag) of the first group relative to the second.
 :func:`summarize_settings` condenses each setting's dose-response: the area under the level-mean
@@ -12,14 +12,17 @@ curve and the best level with a cluster-bootstrap interval.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from analysis.compare import resolve_paired
-from analysis.contrast import SETTING_LABELS, contrast, decide, holm, pair_by_seed
+from analysis.columns import PAIRWISE
+from analysis.compare import check_alpha_margin
+from analysis.contrast import SETTING_LABELS, Comparison, contrast_family
+from analysis.tidy import analysable, design_paired, level_rows, settings_of
 from analysis.tidy import higher_is_better as _direction
-from analysis.tidy import select
-from colearn.errors import ConfigError, DataError
+from colearn.errors import ConfigError
 
 __all__ = [
     "compare_levels",
@@ -29,67 +32,33 @@ __all__ = [
     "summarize_settings",
 ]
 
-COLUMNS = [
-    "setting_a", "level_a", "setting_b", "level_b", "n_a", "n_b", "mean_a", "mean_b", "diff",
-    "ci_low", "ci_high", "p_diff", "p_diff_adj", "p_equiv", "p_equiv_adj", "label", "negligible",
-    "hedges_g", "d_z", "test", "paired", "metric", "condition", "alpha", "margin", "correction",
-    "higher_is_better",
-]  # fmt: skip
 
-
-def _group(rows: pd.DataFrame, setting: str, level: float) -> pd.DataFrame:
-    g = rows[(rows["arm"] == "multimodal") & (rows["setting"] == setting)]
-    g = g[np.isclose(g["level"], level)]
-    if g.empty:
-        have = sorted(rows.loc[rows["setting"] == setting, "level"].dropna().unique())
-        raise ConfigError(
-            f"setting {setting!r} has no level {level:g}; its levels are "
-            f"{', '.join(f'{v:g}' for v in have) or 'none'}."
+def _family(rows, messages, pairs, *, paired, alpha, margin, higher, metric, condition):
+    """Compare each ((setting_a, level_a), (setting_b, level_b)) pair: one Holm family."""
+    check_alpha_margin(alpha, margin)
+    family = [
+        Comparison(
+            {"setting_a": sa, "level_a": float(la), "setting_b": sb, "level_b": float(lb)},
+            level_rows(rows, sa, la), level_rows(rows, sb, lb), f"{sa} {la:g} vs {sb} {lb:g}",
         )
-    return g
-
-
-def _family(rows, pairs, *, paired, alpha, margin, higher, metric, condition) -> pd.DataFrame:
-    messages: list[str] = []
-    use_paired = resolve_paired(rows, paired, messages)
-    out = []
-    for (sa, la), (sb, lb) in pairs:
-        ga, gb = _group(rows, sa, la), _group(rows, sb, lb)
-        pair_this = use_paired
-        if use_paired:
-            x, y, dropped = pair_by_seed(ga, gb, f"{sa} {la:g} vs {sb} {lb:g}")
-            if dropped:
-                messages.append(f"{sa} {la:g} vs {sb} {lb:g}: unmatched seed(s) {dropped} dropped.")
-            if len(x) < 2:
-                pair_this = False
-                messages.append(f"{sa} {la:g} vs {sb} {lb:g}: seeds do not match; Welch used.")
-        if not pair_this:
-            x, y = ga["value"].to_numpy(float), gb["value"].to_numpy(float)
-        r = contrast(x, y, paired=pair_this, alpha=alpha, margin=margin)
-        out.append({
-            "setting_a": sa, "level_a": float(la), "setting_b": sb, "level_b": float(lb),
-            "n_a": r["n"], "n_b": r["n_baseline"], "mean_a": r["mean"], "mean_b": r["baseline_mean"],
-            **{k: r[k] for k in ("diff", "ci_low", "ci_high", "p_diff", "p_equiv", "hedges_g", "d_z",
-                                 "test")},
-            "paired": pair_this,
-        })  # fmt: skip
-    if not out:
-        raise DataError("there is nothing to compare: the family of comparisons is empty.")
-    p_adj, e_adj = holm([r["p_diff"] for r in out]), holm([r["p_equiv"] for r in out])
-    for r, pa, ea in zip(out, p_adj, e_adj, strict=True):
-        outcome, negligible = decide(pa, ea, r["diff"], alpha, higher)
-        r.update(p_diff_adj=float(pa), p_equiv_adj=float(ea), label=SETTING_LABELS[outcome],
-                 negligible=negligible, metric=metric, condition=condition, alpha=alpha,
-                 margin=margin, correction="holm", higher_is_better=higher)  # fmt: skip
-    result = pd.DataFrame(out)[COLUMNS]
-    result.attrs["warnings"] = messages
+        for (sa, la), (sb, lb) in pairs
+    ]  # fmt: skip
+    result = contrast_family(
+        family, paired=design_paired(rows, paired, messages), alpha=alpha, margin=margin,
+        higher_is_better=higher, labels=SETTING_LABELS,
+    )  # fmt: skip
+    messages.extend(result.attrs["warnings"])
+    result = result.assign(metric=metric, condition=condition)[list(PAIRWISE)]
+    result.attrs["warnings"] = list(dict.fromkeys(messages))
+    for text in result.attrs["warnings"]:
+        warnings.warn(text, UserWarning, stacklevel=3)
     return result
 
 
 def _prepare(table, metric, condition, higher_is_better):
-    rows = select(table, metric, condition, None)
+    rows, messages = analysable(table, metric, condition)
     higher = _direction(metric) if higher_is_better is None else bool(higher_is_better)
-    return rows, higher
+    return rows, messages, higher
 
 
 def compare_levels(
@@ -118,17 +87,19 @@ def compare_levels(
     Returns
     -------
     pandas.DataFrame
-        One row with columns ``setting_a``, ``level_a``, ``setting_b``, ``level_b``, ``n_a``,
-        ``n_b``, ``mean_a``, ``mean_b``, ``diff`` (mean_a − mean_b), ``ci_low``, ``ci_high``
-        ((1 − α) t CI), ``p_diff``, ``p_diff_adj``, ``p_equiv`` (TOST ±margin), ``p_equiv_adj``
-        (Holm within the family; here a family of one), ``label`` (``better``, ``worse``,
-        ``equivalent``, ``inconclusive``: a relative to b), ``negligible``, ``hedges_g``,
-        ``d_z``, ``test``, ``paired``, ``metric``, ``condition``, ``alpha``, ``margin``,
-        ``correction``, ``higher_is_better``.
+        One row with columns :data:`analysis.columns.PAIRWISE`: ``setting_a``, ``level_a``,
+        ``setting_b``, ``level_b``, then the contrast columns with group ``a`` as the first group
+        and ``b`` in the ``baseline_*`` columns (``n``, ``n_baseline``, ``mean``,
+        ``baseline_mean``, ``diff`` = mean_a − mean_b, ``ci_low``, ``ci_high``, ``p_diff``,
+        ``p_diff_adj``, ``p_equiv`` (TOST ±margin), ``p_equiv_adj`` (Holm within the family;
+        here a family of one), ``label`` (``better``, ``worse``, ``equivalent``,
+        ``inconclusive``: a relative to b), ``negligible``, effect sizes), ``test``, ``note``
+        and the settings echoed.
     """
-    rows, higher = _prepare(table, metric, condition, higher_is_better)
-    return _family(rows, [((setting, level_a), (setting, level_b))], paired=paired, alpha=alpha,
-                   margin=margin, higher=higher, metric=metric, condition=condition)  # fmt: skip
+    rows, messages, higher = _prepare(table, metric, condition, higher_is_better)
+    return _family(rows, messages, [((setting, level_a), (setting, level_b))], paired=paired,
+                   alpha=alpha, margin=margin, higher=higher, metric=metric,
+                   condition=condition)  # fmt: skip
 
 
 def compare_settings(
@@ -161,20 +132,15 @@ def compare_settings(
     pandas.DataFrame
         One row per level, columns as in :func:`compare_levels`; Holm over the levels.
     """
-    rows, higher = _prepare(table, metric, condition, higher_is_better)
-    multi = rows[rows["arm"] == "multimodal"]
-    for s in (setting_a, setting_b):
-        if s not in set(multi["setting"]):
-            raise ConfigError(
-                f"the table has no setting {s!r}; it has "
-                f"{', '.join(map(repr, sorted(multi['setting'].unique())))}."
-            )
+    rows, messages, higher = _prepare(table, metric, condition, higher_is_better)
+    for name in (setting_a, setting_b):
+        settings_of(rows, name)
     if levels is None:
-        la = set(multi.loc[multi["setting"] == setting_a, "level"])
-        levels = sorted(la & set(multi.loc[multi["setting"] == setting_b, "level"]))
+        la = set(level_rows(rows, setting_a)["level"])
+        levels = sorted(la & set(level_rows(rows, setting_b)["level"]))
     pairs = [((setting_a, lv), (setting_b, lv)) for lv in levels]
-    return _family(rows, pairs, paired=paired, alpha=alpha, margin=margin, higher=higher,
-                   metric=metric, condition=condition)  # fmt: skip
+    return _family(rows, messages, pairs, paired=paired, alpha=alpha, margin=margin,
+                   higher=higher, metric=metric, condition=condition)  # fmt: skip
 
 
 def compare_to_best(
@@ -196,15 +162,13 @@ def compare_to_best(
         :func:`compare_levels`; Holm over the family.  ``label`` ``worse`` means the level is
         shown worse than the best; ``equivalent`` within ±margin of it.
     """
-    rows, higher = _prepare(table, metric, condition, higher_is_better)
-    multi = rows[(rows["arm"] == "multimodal") & (rows["setting"] == setting)]
-    if multi.empty:
-        raise ConfigError(f"the table has no multimodal rows for setting {setting!r}.")
-    means = multi.groupby("level")["value"].mean()
+    rows, messages, higher = _prepare(table, metric, condition, higher_is_better)
+    settings_of(rows, setting)
+    means = level_rows(rows, setting).groupby("level")["value"].mean()
     best = float(means.idxmax() if higher else means.idxmin())
     pairs = [((setting, lv), (setting, best)) for lv in means.index if lv != best]
-    return _family(rows, pairs, paired=paired, alpha=alpha, margin=margin, higher=higher,
-                   metric=metric, condition=condition)  # fmt: skip
+    return _family(rows, messages, pairs, paired=paired, alpha=alpha, margin=margin,
+                   higher=higher, metric=metric, condition=condition)  # fmt: skip
 
 
 def summarize_settings(
@@ -241,7 +205,7 @@ def summarize_settings(
         ``p_best`` (share of replicates in which ``best_level`` is best), ``n_boot``, ``seed``,
         ``alpha``, ``metric``, ``condition``.
     """
-    rows, higher = _prepare(table, metric, condition, higher_is_better)
+    rows, _, higher = _prepare(table, metric, condition, higher_is_better)
     sign = 1.0 if higher else -1.0
     rng = np.random.default_rng(seed)
     out = []

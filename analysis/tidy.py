@@ -37,6 +37,14 @@ __all__ = [
     "write_table",
     "higher_is_better",
     "select",
+    "analysable",
+    "baseline_rows",
+    "settings_of",
+    "level_rows",
+    "read_tidy_view",
+    "design_paired",
+    "TABLE_SUFFIXES",
+    "STORE_SUFFIXES",
 ]
 
 TIDY_COLUMNS: tuple[str, ...] = (
@@ -181,9 +189,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
             df = pd.read_csv(path)
         elif suffix in (".parquet", ".pq"):
             df = pd.read_parquet(path)
-        elif suffix in (".sqlite", ".db", ".sqlite3"):
+        elif suffix in STORE_SUFFIXES:
             with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
-                df = pd.read_sql_query("SELECT * FROM tidy", con)
+                return read_tidy_view(con)
         else:
             raise ConfigError(
                 f"cannot read {str(path)!r}: the suffix {suffix!r} is not one of .csv, .parquet, "
@@ -217,7 +225,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     table = validate_tidy(df)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
+    if suffix not in TABLE_SUFFIXES:
         raise ConfigError(
             f"cannot write {str(path)!r}: the suffix {suffix!r} is not one of .csv, .parquet."
         )
@@ -300,3 +308,159 @@ def select(
             )
         table = table[table[col] == want]
     return table.reset_index(drop=True)
+
+
+#: Suffixes of tidy table files and of results stores; the command line's resolver uses these.
+TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
+STORE_SUFFIXES: tuple[str, ...] = (".sqlite", ".db", ".sqlite3")
+
+
+def read_tidy_view(con: sqlite3.Connection) -> pd.DataFrame:
+    """Read the ``tidy`` view of an open results store: the one reader of that contract.
+
+    The store (:mod:`repro.runs.store`) defines the view; this function is how both the store
+    and :func:`read_table` read it, so the row order and the validation are the same everywhere.
+
+    Parameters
+    ----------
+    con : sqlite3.Connection
+        An open connection to a results store.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated tidy table of the store's done runs, sorted by setting, arm, level, seed,
+        condition and metric.
+    """
+    df = pd.read_sql_query(
+        "SELECT * FROM tidy ORDER BY setting, arm, level, seed, condition, metric", con
+    )
+    return validate_tidy(df)
+
+
+def analysable(
+    table: pd.DataFrame, metric: str, condition: str = "primary"
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of one metric and condition that a test can use, and what was left out.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table.
+    metric, condition : str
+        What to analyse.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        The matching rows with a finite ``value`` (see :func:`select`).
+    notes : list of str
+        One plain sentence per group of rows left out because their value is missing (NaN).
+
+    Raises
+    ------
+    ConfigError
+        When the metric or condition is not in the table.
+    DataError
+        When a value is infinite (no metric colearn records can be), or no row has a value.
+    """
+    rows = select(table, metric, condition)
+    infinite = rows[np.isinf(rows["value"])]
+    if len(infinite):
+        r = infinite.iloc[0]
+        raise DataError(
+            f"run {r['run_id']} has an infinite {metric} ({r['value']}); values must be finite "
+            "numbers (NaN marks a missing value)."
+        )
+    missing = rows[rows["value"].isna()]
+    notes = [
+        f"{len(group)} {metric} value(s) of {_group_name(arm, setting, level)} are missing (NaN) "
+        f"and were left out: seed(s) {', '.join(map(str, sorted(group['seed'])))}."
+        for (arm, setting, level), group in missing.groupby(
+            ["arm", "setting", "level"], dropna=False, sort=True
+        )
+    ]
+    rows = rows[rows["value"].notna()].reset_index(drop=True)
+    if rows.empty:
+        raise DataError(f"every {metric!r}/{condition!r} value in the table is missing (NaN).")
+    return rows, notes
+
+
+def _group_name(arm: str, setting: str, level: float) -> str:
+    if arm == "unimodal":
+        return f"the unimodal baseline ({setting})"
+    return f"setting {setting}, level {level:g}"
+
+
+def baseline_rows(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
+    """Unimodal rows for ``setting``: its own, or the study's shared ones when it has none.
+
+    Settings that differ only in the dropout switches share one baseline (the unimodal arm never
+    drops anything), which the store records under one of them; ``run_id`` removes the copies.
+    """
+    uni = rows[rows["arm"] == "unimodal"]
+    own = uni[uni["setting"] == setting]
+    if len(own):
+        return own
+    return uni.drop_duplicates("run_id")
+
+
+def settings_of(rows: pd.DataFrame, setting: str | None = None) -> list[str]:
+    """The settings with multimodal rows, or ``[setting]`` after checking that it is one of them.
+
+    Raises
+    ------
+    ConfigError
+        When ``setting`` is given but has no multimodal rows.
+    DataError
+        When the rows hold no multimodal arm at all.
+    """
+    names = sorted(rows.loc[rows["arm"] == "multimodal", "setting"].unique())
+    if setting is not None:
+        if setting not in names:
+            raise ConfigError(
+                f"the table has no multimodal rows for setting {setting!r}; it has "
+                f"{', '.join(map(repr, names)) or 'none'}."
+            )
+        return [setting]
+    if not names:
+        raise DataError("the table has no multimodal rows to analyse.")
+    return names
+
+
+def level_rows(rows: pd.DataFrame, setting: str, level: float | None = None) -> pd.DataFrame:
+    """Multimodal rows of one setting (and one level, matched to floating-point precision).
+
+    Raises
+    ------
+    ConfigError
+        When the setting has no such level; the message lists the levels it has.
+    """
+    out = rows[(rows["arm"] == "multimodal") & (rows["setting"] == setting)]
+    if level is None:
+        return out
+    hit = out[np.isclose(out["level"], level)]
+    if hit.empty:
+        have = sorted(out["level"].unique())
+        raise ConfigError(
+            f"setting {setting!r} has no level {level:g}; its levels are "
+            f"{', '.join(f'{v:g}' for v in have) or 'none'}."
+        )
+    return hit
+
+
+def design_paired(rows: pd.DataFrame, paired: bool | None, messages: list[str]) -> bool:
+    """The pairing to analyse with: the table's ``paired`` flag unless ``paired`` overrides it.
+
+    Asking for a paired analysis of a table marked unpaired appends a warning to ``messages``:
+    the paired p-values assume arms that share initialisation and data order.
+    """
+    marked = bool(rows["paired"].all())
+    if paired is None:
+        return marked
+    if paired and not marked:
+        messages.append(
+            "a paired analysis was requested but the table marks its design as unpaired "
+            "(arms do not share initialisation or data order); the paired p-values assume they do."
+        )
+    return bool(paired)

@@ -13,7 +13,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_atomic", "write_text_atomic"]
+from colearn.errors import ConfigError
+
+__all__ = ["atomic_path", "inside", "write_atomic", "write_text_atomic"]
 
 
 @contextlib.contextmanager
@@ -57,3 +59,35 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def inside(folder: str | Path, name: str) -> Path:
+    """``folder / name``, refused when it would lie outside ``folder`` (``..``, absolute names).
+
+    Names that come from data (a study's name, a table's ``study`` column) become output paths;
+    this keeps a hostile name from writing anywhere else.
+
+    Raises
+    ------
+    ConfigError
+        When ``name`` is empty or the resolved path leaves ``folder``.
+
+    Examples
+    --------
+    >>> inside("reports", "synthetic").as_posix()
+    'reports/synthetic'
+    """
+    base = Path(folder)
+    path = base / name
+    root = base.resolve()
+    if (
+        not name
+        or name in (".", "..")
+        or not path.resolve().is_relative_to(root)
+        or path.resolve() == root
+    ):
+        raise ConfigError(
+            f"the name {name!r} would write outside {str(base)!r}; names may hold letters, digits, "
+            "'.', '_' and '-', and no path separators."
+        )
+    return path

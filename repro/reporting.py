@@ -1,32 +1,38 @@
-"""What the report needs from the training side, as plain data: study facts, claims, confusion.
+"""What the analysis and the report need from the training side: results, study facts, claims.
 
-:func:`study_info` describes a study (model, hyperparameters, protocol switches, data, seeds,
-compute from the store, deviations from the paper's text) as the plain dict that
-:func:`analysis.report.build_report` takes; :func:`claims_frame` turns a study's claims into a
-DataFrame; :func:`stored_confusion` reads the paper's Figure 4 matrices from a results store;
-:func:`study_for_table` says which built-in study an imported table belongs to.
-Nothing here imports torch.
+:func:`resolve_results` is the one resolver of a command's STUDY | TABLE | STORE argument: every
+command that reads results (``analyze``, ``compare``, ``report``, ``figures``, ``reproduce``)
+calls it, so they all read the same store.  :func:`study_facts` describes a study (model,
+hyperparameters, protocol switches, data, seeds, compute from the store, deviations from the
+paper's text) as the :class:`~analysis.report.facts.StudyFacts` the report takes;
+:func:`report_inputs` gathers everything a report needs.  Nothing here imports torch.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from analysis.report.facts import StudyFacts
+from analysis.tidy import STORE_SUFFIXES, TABLE_SUFFIXES, read_table
+from colearn.errors import ConfigError
+from repro.runs.store import ResultsStore, default_store_path
 from repro.runs.study import Study, builtin_studies, load_study
 
 __all__ = [
     "TABLE_STUDIES",
+    "Results",
+    "ReportInputs",
+    "resolve_results",
     "study_for_table",
     "claims_frame",
     "deviations",
-    "study_info",
-    "table_info",
+    "study_facts",
+    "table_facts",
     "stored_confusion",
-    "store_compute",
     "report_inputs",
 ]
 
@@ -171,88 +177,72 @@ def _data_text(study: Study) -> str:
     )
 
 
-def study_info(study: Study, store_path: str | Path | None = None) -> dict:
-    """The plain ``study_info`` dict of :func:`analysis.report.build_report` for a study."""
+def study_facts(study: Study, store_path: str | Path | None = None) -> StudyFacts:
+    """The report's facts about a study trained with colearn (compute read from its store)."""
     a = study.analysis
-    info = {
-        "name": study.name,
-        "description": study.description,
-        "source": "runs trained with colearn and read from its results store",
-        "model": _MODEL_NAMES.get(study.model.kind, study.model.kind),
-        "hyperparameters": _hyper(study),
-        "protocol": {
+    compute = {}
+    if store_path is not None and Path(store_path).is_file():
+        with ResultsStore(store_path, study.name, readonly=True) as store:
+            compute = store.compute_summary()
+    return StudyFacts(
+        name=study.name,
+        description=study.description,
+        source="runs trained with colearn and read from its results store",
+        model=_MODEL_NAMES.get(study.model.kind, study.model.kind),
+        hyperparameters=_hyper(study),
+        protocol={
             k: getattr(study.protocol, k)
             for k in ("draw", "granularity", "selection", "shuffle", "drop_last")
         },
-        "data": _data_text(study),
-        "seeds": study.seeds,
-        "levels": list(study.levels),
-        "deviations": deviations(study),
-        "metric": a.metric,
-        "alpha": a.alpha,
-        "margin": a.margin,
-        "confusion_source": "stored test predictions of the primary condition, summed over seeds",
-    }
-    if store_path is not None and Path(store_path).is_file():
-        info["compute"] = store_compute(store_path, study.name)
-    return info
+        data=_data_text(study),
+        seeds=study.seeds,
+        levels=tuple(study.levels),
+        compute=compute,
+        deviations=tuple(deviations(study)),
+        confusion_source="stored test predictions of the primary condition, summed over seeds",
+        metric=a.metric,
+        alpha=a.alpha,
+        margin=a.margin,
+    )
 
 
-def table_info(name: str, study: Study | None) -> dict:
-    """``study_info`` for a results table: the authors' imported files (named in
+def table_facts(name: str, study: Study | None) -> StudyFacts:
+    """The facts for a results table: the authors' imported files (named in
     :data:`TABLE_STUDIES`), a table exported from a study's store, or a table of unknown origin."""
     if study is None:
-        return {
-            "name": name,
-            "source": f"the results table of study `{name}`",
-            "description": f"Results of study {name}",
-        }
-    info = study_info(study)
+        return StudyFacts(
+            name=name,
+            source=f"the results table of study `{name}`",
+            description=f"Results of study {name}",
+        )
+    facts = study_facts(study)
     if name not in TABLE_STUDIES:  # a table exported from a colearn store, not the authors' files
-        info["source"] = f"an exported results table of study `{name}` (runs trained with colearn)"
-        return info
-    info.update(
+        source = f"an exported results table of study `{name}` (runs trained with colearn)"
+        return replace(facts, source=source)
+    dims = study.data.dims
+    return replace(
+        facts,
         name=name,
-        description=f"The authors' released per-seed results for study `{study.name}`, re-analysed "
-        "without training",
+        description=f"The authors' released per-seed results for study `{study.name}`, "
+        "re-analysed without training",
         source="the authors' released per-seed result files (imported; no training here)",
         data=(
             "The authors' own data as used in their released runs"
             + (
-                " ("
-                + ", ".join(f"{m} {w}" for m, w in study.data.dims.items())
-                + " features per step)"
-                if study.data.dims
+                " (" + ", ".join(f"{m} {w}" for m, w in dims.items()) + " features per step)"
+                if dims
                 else ""
             )
             + f"; primary modality `{study.data.primary}`, dropped (supporting) modalities "
             + ", ".join(f"`{m}`" for m in study.data.dropped)
             + ". No data were loaded here: every number comes from the authors' result files."
-        ),
-        deviations=deviations(study, imported=True),
+        ),  # fmt: skip
+        deviations=tuple(deviations(study, imported=True)),
         confusion_source="the authors' `cm_res.npy` (one extra run; label order fea, neu, ang, "
         "fru, exc, sur, hap, sad)",
         seeds_note="Seed indices are the run indices in the released file names.",
+        imported=True,
     )
-    return info
-
-
-def store_compute(store_path: str | Path, study: str) -> dict:
-    """Runs, summed wall time, devices, library versions and git commit from a results store."""
-    from repro.runs.store import ResultsStore
-
-    with ResultsStore(store_path, study, readonly=True) as s:
-        runs = s.run_rows()
-    done = runs[runs["status"] == "done"]
-    versions = json.loads(done["versions_json"].dropna().iloc[-1]) if len(done) else {}
-    commits = done["git_commit"].dropna().unique()
-    return {
-        "runs": f"{len(done)} done, {int((runs['status'] == 'failed').sum())} failed",
-        "wall_time_s": float(done["duration_s"].sum()),
-        "device": ", ".join(sorted(map(str, done["device"].dropna().unique()))) or "unknown",
-        "git commit": ", ".join(c[:10] for c in commits) or "unknown",
-        "versions": {k: v for k, v in versions.items() if v},
-    }
 
 
 def stored_confusion(
@@ -260,29 +250,24 @@ def stored_confusion(
     study: str,
     levels=(0.0, 0.8),
     condition: str = "primary",
-    setting: str = "default",
+    setting: str | None = None,
     labels: tuple[str, ...] = (),
 ) -> dict:
-    """Figure 4 from a store: ``{"p = 0": (matrix, labels), ...}``, matrices summed over seeds.
+    """Figure 4 from a store: ``{"p = 0, N seeds summed": (matrix, labels), ...}``.
 
-    ``labels`` names the classes (default: ``c0``, ``c1``, ...)."""
-    from repro.runs.store import ResultsStore
-
-    with ResultsStore(store_path, study, readonly=True) as s:
-        rows = pd.read_sql_query(
-            "SELECT r.level, r.seed, c.matrix_json FROM runs r JOIN confusion c "
-            "ON c.run_id = r.run_id JOIN run_settings s ON s.run_id = r.run_id "
-            "WHERE r.status = 'done' AND r.arm = 'multimodal' AND c.condition = ? "
-            "AND s.setting = ?",
-            s.con,
-            params=(condition, setting),
-        )
+    ``setting`` defaults to the store's first setting; ``labels`` names the classes (default
+    ``c0``, ``c1``, ...)."""
+    with ResultsStore(store_path, study, readonly=True) as store:
+        rows = store.confusion_rows(condition)
+    if rows.empty:
+        return {}
+    rows = rows[rows["setting"] == (setting or sorted(rows["setting"].unique())[0])]
     out = {}
     for level in levels:
         sel = rows[np.isclose(rows["level"], level)]
         if sel.empty:
             continue
-        cm = sum(np.asarray(json.loads(m)) for m in sel["matrix_json"])
+        cm = sum(sel["matrix"])
         names = (
             list(labels) if len(labels) == cm.shape[0] else [f"c{i}" for i in range(cm.shape[0])]
         )
@@ -290,7 +275,95 @@ def stored_confusion(
     return out
 
 
-_TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+@dataclass(frozen=True)
+class Results:
+    """A command's results, resolved: the table and where it came from.
+
+    Attributes
+    ----------
+    name : str
+        The study name (a table's ``study`` column for a table file).
+    table : pandas.DataFrame
+        The tidy table.
+    study : Study or None
+        The study file or built-in study the results belong to, when known.
+    store : pathlib.Path or None
+        The results store read (None for a CSV or Parquet table).
+    path : pathlib.Path or None
+        The table or store file named on the command line (None for a study).
+    """
+
+    name: str
+    table: pd.DataFrame
+    study: Study | None
+    store: Path | None
+    path: Path | None
+
+
+def resolve_results(
+    source: str, store: str | Path | None = None, study: str | None = None
+) -> Results:
+    """Resolve a command's STUDY | TABLE argument (and ``--store``) to its results.
+
+    Parameters
+    ----------
+    source : str
+        A table file (``.csv``, ``.parquet``, ``.pq``), a results store (``.sqlite``, ``.db``,
+        ``.sqlite3``), a built-in study name or a study file.
+    store : str or pathlib.Path, optional
+        The study's results store; default ``results/<study name>.sqlite`` (the name inside the
+        study file, not the file's name, so every command reads the store ``sweep`` wrote).
+    study : str, optional
+        For a table: the study whose claims and facts apply (default: from the table's
+        ``study`` column, ``original-iemocap`` → ``paper-iemocap``).
+
+    Returns
+    -------
+    Results
+
+    Raises
+    ------
+    ConfigError
+        When a table file is combined with ``--store``, the study is unknown, or the study has no
+        results store yet.
+    """
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix in (*TABLE_SUFFIXES, *STORE_SUFFIXES):
+        if store is not None:
+            raise ConfigError(
+                f"{source!r} is already a results table; pass either a table or --store, not both."
+            )
+        table = read_table(path)
+        name = str(table["study"].iloc[0])
+        st = load_study(study) if study else study_for_table(name)
+        return Results(name, table, st, path if suffix in STORE_SUFFIXES else None, path)
+    st = load_study(source)
+    store_path = Path(store) if store else default_store_path(st.name)
+    if not store_path.is_file():
+        raise ConfigError(
+            f"study '{st.name}' has no results store at {store_path}; run 'colearn sweep "
+            f"{source}' first or point --store at its store."
+        )
+    return Results(st.name, read_table(store_path), st, store_path, None)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report needs besides the analysis: results, facts, claims, Figure 4."""
+
+    results: Results
+    facts: StudyFacts
+    claims: pd.DataFrame | None
+    confusion: dict | None
+
+    @property
+    def name(self) -> str:
+        return self.results.name
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.results.table
 
 
 def report_inputs(
@@ -299,67 +372,40 @@ def report_inputs(
     confusion: str | Path | None = None,
     study: str | None = None,
     run_ids: list[str] | None = None,
-) -> dict:
-    """Everything :func:`analysis.report.build_report` needs for STUDY|TABLE, as plain data.
+) -> ReportInputs:
+    """Everything :func:`analysis.report.build_report` needs for STUDY | TABLE.
 
     Parameters
     ----------
-    source : str
-        A built-in study name or study file (results read from ``store``, default
-        ``results/<study>.sqlite``), or a tidy table file (``.csv``/``.parquet``/``.sqlite``).
-    store : str or pathlib.Path, optional
-        Results store of a study.
+    source, store, study
+        As in :func:`resolve_results`.
     confusion : str or pathlib.Path, optional
-        The authors' ``cm_res.npy`` (Figure 4 at p = 0 and p = 0.8); for a study the matrices
-        come from the store when this is None.
-    study : str, optional
-        Study whose claims and facts apply to a table (default: from the table's ``study``
-        column, ``original-iemocap`` → ``paper-iemocap``).
+        The authors' ``cm_res.npy`` (Figure 4 at p = 0 and p = 0.8); default the copy
+        ``import-original`` keeps beside a table, else the matrices of a store.
     run_ids : list of str, optional
         Keep only these runs (a sweep's grid when ``--seeds``/``--levels`` narrowed it).
-
-    Returns
-    -------
-    dict
-        ``name``, ``table``, ``study_info``, ``claims`` (DataFrame, maybe empty), ``confusion``
-        (dict or None), ``store`` (path or None).
 
     Raises
     ------
     ConfigError
-        When the source is neither a table nor a study, or the store holds no finished run.
+        As :func:`resolve_results`, or when no finished run is left to report on.
     """
     from analysis.original import CM_LABELS, CM_LEVELS, confusion_sidecar, load_confusion
-    from analysis.tidy import read_table
-    from colearn.errors import ConfigError
-    from repro.runs.store import default_store_path
 
-    path = Path(source)
-    is_table = path.suffix.lower() in (*_TABLE_SUFFIXES, ".sqlite", ".db", ".sqlite3")
-    if is_table:
-        table = read_table(path)
-        name = str(table["study"].iloc[0])
-        st = load_study(study) if study else study_for_table(name)
-        info = table_info(name, st)
-        store_path = path if path.suffix.lower() in (".sqlite", ".db", ".sqlite3") else None
-    else:
-        st = load_study(source)
-        name = st.name
-        store_path = Path(store) if store else default_store_path(st.name)
-        if not store_path.is_file():
-            raise ConfigError(
-                f"study '{name}' has no results store at {store_path}; run 'colearn sweep {source}' "
-                "or pass --store."
-            )
-        table = read_table(store_path)
-        info = study_info(st, store_path)
+    res = resolve_results(source, store, study)
     if run_ids is not None:
-        table = table[table["run_id"].isin(set(run_ids))].reset_index(drop=True)
-    if table.empty:
-        raise ConfigError(f"no finished runs of '{name}' to report on; run the sweep first.")
+        table = res.table[res.table["run_id"].isin(set(run_ids))].reset_index(drop=True)
+        res = replace(res, table=table)
+    if res.table.empty:
+        raise ConfigError(f"no finished runs of '{res.name}' to report on; run the sweep first.")
+    facts = (
+        study_facts(res.study, res.store)
+        if res.path is None and res.study is not None
+        else table_facts(res.name, res.study)
+    )
     cms = None
-    if confusion is None and is_table and confusion_sidecar(path).is_file():
-        confusion = confusion_sidecar(path)  # written there by ``colearn import-original``
+    if confusion is None and res.path is not None and confusion_sidecar(res.path).is_file():
+        confusion = confusion_sidecar(res.path)  # written there by ``colearn import-original``
     if confusion is not None:
         cube = load_confusion(confusion)
         idx = {lv: i for i, lv in enumerate(CM_LEVELS) if lv == lv}
@@ -367,15 +413,9 @@ def report_inputs(
             f"p = {lv:g} (authors' cm_res.npy)": (cube[idx[lv]], list(CM_LABELS))
             for lv in (0.0, 0.8)
         }
-    elif store_path is not None and st is not None:
+    elif res.store is not None and res.study is not None:
         from repro.data.sources import class_names
 
-        cms = stored_confusion(store_path, st.name, labels=class_names(st)) or None
-    return {
-        "name": name,
-        "table": table,
-        "study_info": info,
-        "claims": claims_frame(st) if st is not None else None,
-        "confusion": cms,
-        "store": store_path,
-    }
+        cms = stored_confusion(res.store, res.name, labels=class_names(res.study)) or None
+    claims = claims_frame(res.study) if res.study is not None else None
+    return ReportInputs(res, facts, claims, cms)

@@ -14,6 +14,8 @@ from colearn.errors import ConfigError
 
 ORIGINAL = Path(__file__).parent / "data" / "original-iemocap"
 NOISE = np.array([-1.0, 1.0, -0.5, 0.5, -0.2, 0.2, 0.8, -0.8])
+# A second pattern: level minus baseline must vary by seed (equal patterns leave no variance).
+NOISE2 = np.array([0.5, -0.2, 1.0, -1.0, 0.8, -0.5, -0.8, 0.2])
 
 
 def make_table(levels: dict, baseline, paired=True):
@@ -57,19 +59,19 @@ def judge(levels, c, **kw):
 
 
 def test_reproduced_when_label_matches_and_paper_inside_ci():
-    r = judge({0.0: 0.27 + 0.01 * NOISE}, claim(0.0, "NCL", 0.27))
+    r = judge({0.0: 0.27 + 0.01 * NOISE2}, claim(0.0, "NCL", 0.27))
     assert (r["label"], r["verdict"], bool(r["paper_in_ci"])) == ("NCL", "[Re]", True)
     assert r["mean_ci_low"] <= r["mean"] <= r["mean_ci_high"]
 
 
 def test_reproduced_through_tost_when_paper_outside_ci_but_within_margin():
-    r = judge({0.0: 0.30 + 0.0005 * NOISE}, claim(0.0, "NCL", 0.31))
+    r = judge({0.0: 0.30 + 0.0005 * NOISE2}, claim(0.0, "NCL", 0.31))
     assert not r["paper_in_ci"] and r["p_value_equiv"] < 0.05
     assert r["verdict"] == "[Re]"
 
 
 def test_partial_when_paper_value_far_from_ours():
-    r = judge({0.0: 0.27 + 0.01 * NOISE}, claim(0.0, "NCL", 0.35))
+    r = judge({0.0: 0.27 + 0.01 * NOISE2}, claim(0.0, "NCL", 0.35))
     assert (r["label"], r["verdict"]) == ("NCL", "partial")
 
 
@@ -85,7 +87,7 @@ def test_partial_when_necl_expected_and_effect_negligible():
 
 
 def test_not_reproduced_when_other_definite_label():
-    r = judge({0.8: 0.30 + 0.01 * NOISE}, claim(0.8, "PCL", 0.47))
+    r = judge({0.8: 0.30 + 0.01 * NOISE2}, claim(0.8, "PCL", 0.47))
     assert (r["label"], r["verdict"]) == ("NCL", "[¬Re]")
 
 

@@ -95,4 +95,6 @@ def test_bad_input_exit_2(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "lacks the column" in err and "Traceback" not in err
     code, err = _main(["analyze", "missing-study"], monkeypatch, capsys)
-    assert code == 2 and "found no results" in err
+    assert code == 2 and "neither a built-in study" in err
+    code, err = _main(["analyze", "synthetic"], monkeypatch, capsys)
+    assert code == 2 and "has no results store at results/synthetic.sqlite" in err

@@ -8,15 +8,11 @@ import pytest
 from scipy import stats
 
 from analysis.curves import fit_curve, pava, unimodal_fit
-from analysis.doseresponse import (
-    dose_effect_test,
-    dose_response_band,
-    fit_dose_response,
-    optimal_level,
-    summarize_dose_response,
-)
+from analysis.doseresponse import dose_effect_test, fit_dose_response
+from analysis.optimum import dose_response_band, optimal_level
 from analysis.original import import_original
 from analysis.simulate import null_table
+from analysis.study_analysis import analyze
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "original-iemocap"
 
@@ -90,6 +86,6 @@ def test_pava_and_unimodal():
 def test_flat_data_no_dose_effect():
     t = null_table(6, (0.0, 0.3, 0.6, 0.9), 0.01, seed=4)
     assert dose_effect_test(t)["p_anova"].item() > 0.01
-    summary = summarize_dose_response(t, n_boot=30)
+    summary = analyze(t, n_boot=30).dose_summary()
     assert summary[0]["best_model"] in {"linear", "quadratic", "cubic", "spline", "emax",
                                         "emax_decline", "brain_cousens", "isotonic"}  # fmt: skip

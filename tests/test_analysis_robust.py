@@ -32,14 +32,19 @@ def test_robustness_unpaired(table):
     y = acc[acc["arm"] == "unimodal"].sort_values("seed")["value"].to_numpy()
     assert res.loc[0.8, "p_welch"] == pytest.approx(stats.ttest_ind(x, y, equal_var=False).pvalue)
     assert res.loc[0.8, "p_rank"] == pytest.approx(stats.mannwhitneyu(x, y).pvalue)
-    # the balanced block model gives the paired t test exactly
-    assert res.loc[0.8, "p_block"] == pytest.approx(stats.ttest_rel(x, y).pvalue)
-    assert res.loc[0.8, "p_paired"] == pytest.approx(stats.ttest_rel(x, y).pvalue)
+    # run indices of an unpaired design are not pairs: no paired t, no block model
+    assert res["p_paired"].isna().all() and res["p_block"].isna().all()
 
 
 def test_robustness_paired(table):
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="unpaired"):
         res = robustness(table, paired=True).set_index("level")
     assert res.loc[0.0, "p_perm"] == pytest.approx(0.0625)  # all five signs agree
+    acc = table[table["metric"] == "accuracy"]
+    x = acc[acc["level"] == 0.8].sort_values("seed")["value"].to_numpy()
+    y = acc[acc["arm"] == "unimodal"].sort_values("seed")["value"].to_numpy()
+    # the balanced block model gives the paired t test exactly
+    assert res.loc[0.8, "p_block"] == pytest.approx(stats.ttest_rel(x, y).pvalue)
+    assert res.loc[0.8, "p_paired"] == pytest.approx(stats.ttest_rel(x, y).pvalue)
     assert (res["p_perm_min"] == 0.0625).all()
     assert smf is not None

@@ -10,8 +10,9 @@ import pytest
 
 from analysis.claims import VERDICT_RULE
 from analysis.original import CM_LABELS, import_original, load_confusion
-from analysis.report import REPORT_FILES, build_report
-from analysis.report_render import Section, inline_html, render_html, render_markdown
+from analysis.report import REPORT_FILES, StudyFacts, build_report
+from analysis.report.render import Section, inline_html, render_html, render_markdown
+from analysis.study_analysis import analyze
 from colearn.errors import ConfigError
 
 ORIGINAL = Path(__file__).parent / "data" / "original-iemocap"
@@ -28,14 +29,14 @@ CLAIMS = pd.DataFrame(
     {"id": ["ncl-at-0", "pcl-at-0.8"], "level": [0.0, 0.8], "metric": "accuracy",
      "expected": ["NCL", "PCL"], "paper_value": [0.27, 0.47], "text": ["NCL.", "PCL."]}
 )  # fmt: skip
-INFO = {
-    "name": "original-iemocap",
-    "description": "The authors' files",
-    "model": "eflstm",
-    "hyperparameters": {"hidden": 128},
-    "compute": {"runs": 40, "wall_time_s": 12.5, "device": "cpu", "versions": {"numpy": "2"}},
-    "deviations": ["One shared dropout draw per batch."],
-}
+FACTS = StudyFacts(
+    name="original-iemocap",
+    description="The authors' files",
+    model="eflstm",
+    hyperparameters={"hidden": 128},
+    compute={"runs": 40, "wall_time_s": 12.5, "device": "cpu", "versions": {"numpy": "2"}},
+    deviations=("One shared dropout draw per batch.",),
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,9 @@ def report(tmp_path_factory):
     cm = load_confusion(ORIGINAL / "cm_res.npy")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        table = import_original(ORIGINAL)
         path = build_report(
-            import_original(ORIGINAL), out, study_info=INFO, claims=CLAIMS, n_boot=30,
+            analyze(table, claims=CLAIMS, n_boot=30), table, out, facts=FACTS,
             confusion={"p = 0": (cm[0], CM_LABELS), "p = 0.8": (cm[4], CM_LABELS)},
         )  # fmt: skip
     return path
@@ -106,15 +108,20 @@ def test_small_paired_table_without_dose_fit(tmp_path):
     )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        path = build_report(t, tmp_path, study_info={"name": "s"}, claims=CLAIMS, n_boot=10)
+        path = build_report(
+            analyze(t, claims=CLAIMS, n_boot=10), t, tmp_path, facts=StudyFacts(name="s")
+        )
     md = (path.parent / "report.md").read_text()
     assert "Not fitted" in md and "paired" in md
     assert not (tmp_path / "figures" / "confusion.png").exists()
 
 
-def test_bad_study_info(tmp_path):
-    with pytest.raises(ConfigError):
-        build_report(import_original(ORIGINAL), tmp_path, study_info=["x"])
+def test_bad_inputs_are_refused(tmp_path):
+    table = import_original(ORIGINAL)
+    with pytest.raises(ConfigError, match="StudyFacts"):
+        build_report(analyze(table, n_boot=5), table, tmp_path, facts={"name": "x"})
+    with pytest.raises(ConfigError, match="StudyAnalysis"):
+        build_report({"comparison": None}, table, tmp_path, facts=StudyFacts(name="x"))
 
 
 def test_renderers_agree():

@@ -5,15 +5,16 @@ They import :mod:`analysis` inside the command functions and never import torch.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import typer
 
+from repro.cli import options as opt
 from repro.cli.app import app, err_console, out_console, print_json, print_warning
 
-__all__ = ["resolve_table", "analyze_cmd", "compare_cmd", "import_original_cmd"]
+__all__ = ["analyze_cmd", "compare_cmd", "import_original_cmd"]
 
-_TABLE_SUFFIXES = (".csv", ".parquet", ".pq", ".sqlite", ".db", ".sqlite3")
 _LABEL_STYLE = {
     "NCL": "red",
     "worse": "red",
@@ -23,29 +24,6 @@ _LABEL_STYLE = {
     "equivalent": "cyan",
     "inconclusive": "yellow",
 }
-
-
-def resolve_table(source: str, store: Path | None = None):
-    """Load the tidy table behind STUDY|TABLE: a table file, or the study's results store.
-
-    ``store`` (``--store``) wins; then an existing ``.csv``/``.parquet``/``.sqlite`` file; then
-    ``results/<source>.sqlite``.  Raises ConfigError when none exists.
-    """
-    from analysis.tidy import read_table
-    from colearn.errors import ConfigError
-
-    if store is not None:
-        return read_table(store)
-    path = Path(source)
-    if path.suffix.lower() in _TABLE_SUFFIXES:
-        return read_table(path)
-    default = Path("results") / f"{path.stem if path.suffix else source}.sqlite"
-    if default.is_file():
-        return read_table(default)
-    raise ConfigError(
-        f"found no results for {source!r}: pass a .csv/.parquet/.sqlite table, or run the study "
-        f"first so that {default} exists (or point --store at its store)."
-    )
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -73,7 +51,7 @@ def _print_levels(result) -> None:
     for col in ("setting", "level", "n", "mean", "baseline", "diff", "CI", "p", "p adj",
                 "p equiv adj", "p perm (min)", "label", "seeds"):  # fmt: skip
         table.add_column(col, justify="left" if col in ("setting", "label") else "right")
-    for r in result.levels.to_dict(orient="records"):
+    for r in result.levels().to_dict(orient="records"):
         table.add_row(
             r["setting"],
             f"{r['level']:g}",
@@ -94,7 +72,9 @@ def _print_levels(result) -> None:
 
 
 def _print_dose(result) -> None:
-    for d in result.dose_response:
+    if result.fits is None and result.dose_note != "not requested":
+        out_console().print(f"dose-response not fitted: {result.dose_note}", highlight=False)
+    for d in result.dose_summary():
         ranked = sorted((m for m in d["models"] if m["converged"]), key=lambda m: m["aicc"])
         fits = ", ".join(
             f"{m['model']} (w {m['weight']:.2f}, lack-of-fit p {_fmt(m['p_lof'])})" for m in ranked
@@ -113,18 +93,16 @@ def _print_dose(result) -> None:
 
 @app.command("analyze")
 def analyze_cmd(
-    source: str = typer.Argument(..., help="Study name, or a .csv/.parquet/.sqlite results table."),
-    metric: str = typer.Option("accuracy", "--metric", help="Metric to analyse."),
-    condition: str = typer.Option("primary", "--condition", help="Evaluation condition."),
-    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
-    margin: float = typer.Option(0.02, "--margin", help="Equivalence margin δ (metric units)."),
-    paired: bool | None = typer.Option(
-        None, "--paired/--unpaired", help="Override the table's design flag.", show_default=False
-    ),
-    n_boot: int = typer.Option(2000, "--boot", help="Cluster-bootstrap replicates."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap generator."),
+    source: str = opt.SOURCE,
+    metric: str | None = opt.METRIC,
+    condition: str = opt.CONDITION,
+    alpha: float | None = opt.ALPHA,
+    margin: float | None = opt.MARGIN,
+    paired: bool | None = opt.PAIRED,
+    n_boot: int = opt.BOOT,
+    seed: int = opt.SEED,
     no_dose: bool = typer.Option(False, "--no-dose", help="Skip the dose-response fits."),
-    store: Path | None = typer.Option(None, "--store", help="Results store to read."),
+    store: Path | None = opt.STORE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
     out: Path | None = typer.Option(
         None, "--out", help="Write the per-level table (.csv/.parquet)."
@@ -134,17 +112,21 @@ def analyze_cmd(
 
     Example: colearn analyze results.csv --metric accuracy --unpaired --json
     """
-    from analysis.summary import analyze
+    from analysis.study_analysis import analyze
+    from colearn.files import write_atomic
+    from repro.reporting import resolve_results
 
-    table = resolve_table(source, store)
+    res = resolve_results(source, store)
     result = analyze(
-        table, metric, condition, alpha, margin, paired, None, not no_dose, n_boot, seed
-    )
+        res.table, condition=condition, paired=paired, dose_response=not no_dose,
+        n_boot=n_boot, seed=seed, **opt.analysis_settings(res.study, metric, alpha, margin),
+    )  # fmt: skip
     if out is not None:
+        levels = result.levels()
         if out.suffix.lower() == ".parquet":
-            result.levels.to_parquet(out, index=False)
+            write_atomic(out, lambda tmp: levels.to_parquet(tmp, index=False))
         else:
-            result.levels.to_csv(out, index=False)
+            write_atomic(out, lambda tmp: levels.to_csv(tmp, index=False))
     if as_json:
         print_json(result.to_json())
     else:
@@ -156,22 +138,20 @@ def analyze_cmd(
 
 @app.command("compare")
 def compare_cmd(
-    source: str = typer.Argument(..., help="Study name, or a .csv/.parquet/.sqlite results table."),
+    source: str = opt.SOURCE,
     a: str = typer.Option(..., "--a", help="A level (e.g. 0.8) or a setting name."),
     b: str = typer.Option(
         "best", "--b", help="A level, a setting name, or 'best' (every level vs the best one)."
     ),
     setting: str = typer.Option("default", "--setting", help="Setting of the levels compared."),
-    metric: str = typer.Option("accuracy", "--metric", help="Metric to compare."),
-    condition: str = typer.Option("primary", "--condition", help="Evaluation condition."),
-    alpha: float = typer.Option(0.05, "--alpha", help="Significance level."),
-    margin: float = typer.Option(0.02, "--margin", help="Equivalence margin δ (metric units)."),
-    paired: bool | None = typer.Option(
-        None, "--paired/--unpaired", help="Override the table's design flag.", show_default=False
-    ),
-    n_boot: int = typer.Option(2000, "--boot", help="Cluster-bootstrap replicates (settings)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap generator."),
-    store: Path | None = typer.Option(None, "--store", help="Results store to read."),
+    metric: str | None = opt.METRIC,
+    condition: str = opt.CONDITION,
+    alpha: float | None = opt.ALPHA,
+    margin: float | None = opt.MARGIN,
+    paired: bool | None = opt.PAIRED,
+    n_boot: int = opt.BOOT,
+    seed: int = opt.SEED,
+    store: Path | None = opt.STORE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
     """Compare two levels, two settings level by level, or every level with the best one.
@@ -182,16 +162,24 @@ def compare_cmd(
     Example: colearn compare results.csv --a 0.8 --b 0.9
     """
     from analysis.settings import compare_by_name, summarize_settings
+    from repro.reporting import resolve_results
 
-    data = resolve_table(source, store)
-    result = compare_by_name(
-        data, a, b, metric=metric, condition=condition, setting=setting,
-        alpha=alpha, margin=margin, paired=paired,
-    )  # fmt: skip
+    res = resolve_results(source, store)
+    data = res.table
+    chosen = opt.analysis_settings(res.study, metric, alpha, margin)
+    metric, alpha, margin = chosen["metric"], chosen["alpha"], chosen["margin"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # printed below, once each
+        result = compare_by_name(
+            data, a, b, condition=condition, setting=setting, paired=paired, **chosen
+        )
     summary = None
     if (result["setting_a"] != result["setting_b"]).any():
         both = data[data["setting"].isin([a, b])]
-        summary = summarize_settings(both, metric, condition, n_boot=n_boot, seed=seed, alpha=alpha)
+        summary = summarize_settings(
+            both, metric, condition, n_boot=n_boot, seed=seed, alpha=alpha,
+            higher_is_better=chosen["higher_is_better"],
+        )  # fmt: skip
     if as_json:
         doc = {"metric": metric, "alpha": alpha, "margin": margin,
                "comparisons": result.to_dict(orient="records")}  # fmt: skip
@@ -208,7 +196,7 @@ def compare_cmd(
         for r in result.to_dict(orient="records"):
             table.add_row(
                 f"{r['setting_a']} {r['level_a']:g}", f"{r['setting_b']} {r['level_b']:g}",
-                f"{r['n_a']}/{r['n_b']}", _fmt(r["mean_a"]), _fmt(r["mean_b"]),
+                f"{r['n']}/{r['n_baseline']}", _fmt(r["mean"]), _fmt(r["baseline_mean"]),
                 f"{r['diff']:+.3f}", f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
                 _fmt(r["p_diff_adj"]), _fmt(r["p_equiv_adj"]), r["test"],
                 _label(r["label"], r["negligible"]),
@@ -250,13 +238,14 @@ def import_original_cmd(
 
     from analysis.original import confusion_sidecar, import_original
     from analysis.tidy import write_table
+    from colearn.files import write_atomic
 
     table = import_original(directory, study=study)
     write_table(table, out)
     cm_file = Path(directory) / "cm_res.npy"
     if cm_file.is_file():
         # Figure 4's matrices do not fit the tidy table; keep them beside it for the report.
-        shutil.copyfile(cm_file, confusion_sidecar(out))
+        write_atomic(confusion_sidecar(out), lambda tmp: shutil.copyfile(cm_file, tmp))
         err_console.print(f"copied {cm_file.name} to {confusion_sidecar(out)}", highlight=False)
     means = table.groupby(["metric", "level"], dropna=False)["value"].mean().unstack(0)
     err_console.print(

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import typer
 
+from repro.cli import options as opt
 from repro.cli.app import app, err_console
 
 __all__ = ["report_cmd", "figures_cmd", "reproduce_cmd", "print_verdicts"]
 
-_SOURCE = typer.Argument(..., help="Built-in study, study file, or tidy table (.csv/.parquet).")
-_STORE = typer.Option(None, "--store", help="Results store. Default: results/<study>.sqlite.")
 _OUT = typer.Option(None, "--out", help="Output folder. Default: reports/<study>/.")
 _CONFUSION = typer.Option(
     None,
@@ -25,25 +24,23 @@ _CONFUSION = typer.Option(
 _CLAIMS_OF = typer.Option(
     None, "--study", help="Study whose claims apply to a table (default: from its study column)."
 )
-_NBOOT = typer.Option(2000, "--n-boot", help="Cluster-bootstrap replicates (dose-response).")
 _VERDICT_STYLE = {"[Re]": "green", "partial": "yellow", "[¬Re]": "red", "[?Re]": "white"}
 
 
-def print_verdicts(analysis: dict) -> None:
+def print_verdicts(analysis) -> None:
     """Print the verdict table and the per-level labels (rich, stdout)."""
     from rich.console import Console
     from rich.table import Table
 
-    from analysis.report_sections import fmt
+    from analysis.report.text import fmt
 
     console = Console()
     if not console.is_terminal:
         console = Console(width=120)
-    claims = analysis["claims"]
+    claims = analysis.claims
     if len(claims):
         table = Table(
-            title=f"Claims ({analysis['metric']}, α = {analysis['alpha']:g}, "
-            f"δ = {analysis['margin']:g})"
+            title=f"Claims ({analysis.metric}, α = {analysis.alpha:g}, δ = {analysis.margin:g})"
         )
         for col in ("claim", "level", "paper", "ours (95 % CI)", "expected", "our label",
                     "verdict"):  # fmt: skip
@@ -61,44 +58,55 @@ def print_verdicts(analysis: dict) -> None:
                 f"[{style}]{r.verdict}[/{style}]",
             )
         console.print(table)
-    comp = analysis["comparison"]
+    comp = analysis.comparison
+    several = comp["setting"].nunique() > 1
     labels = ", ".join(
-        f"p={r.level:g} {r.label}{'*' if r.negligible else ''}"
+        f"{r.setting + ' ' if several else ''}p={r.level:g} {r.label}{'*' if r.negligible else ''}"
         for r in comp.itertuples(index=False)
     )
     console.print(f"levels vs baseline: {labels}", highlight=False)
+    for d in analysis.dose_summary():
+        console.print(
+            f"optimum{' (' + d['setting'] + ')' if several else ''}: {d['opt_level']:.3g} "
+            f"[{d['opt_low']:.3g}, {d['opt_high']:.3g}] ({d['best_model']})",
+            highlight=False,
+        )
 
 
-def _build(inputs: dict, out: Path | None, n_boot: int, seed: int):
-    from analysis.report import analyze_for_report, build_report
+def _analyse(inputs, metric, condition, alpha, margin, n_boot, seed):
+    """The one study analysis a report or the figures show (settings: command line, study)."""
+    from analysis.study_analysis import analyze
 
-    info = inputs["study_info"]
-    analysis = analyze_for_report(
-        inputs["table"], claims=inputs["claims"], metric=info.get("metric", "accuracy"),
-        alpha=float(info.get("alpha", 0.05)), margin=float(info.get("margin", 0.02)),
-        n_boot=n_boot, seed=seed,
+    facts = inputs.facts
+    return analyze(
+        inputs.table, condition=condition, claims=inputs.claims, n_boot=n_boot, seed=seed,
+        **opt.analysis_settings(inputs.results.study, metric,
+                                facts.alpha if alpha is None else alpha,
+                                facts.margin if margin is None else margin),
     )  # fmt: skip
-    out = out or Path("reports") / inputs["name"]
-    path = build_report(
-        inputs["table"],
-        out,
-        study_info=info,
-        claims=inputs["claims"],
-        confusion=inputs["confusion"],
-        analysis=analysis,
-    )
-    return path, analysis
+
+
+def _write_report(inputs, analysis, out: Path | None) -> Path:
+    from analysis.report import build_report
+    from colearn.files import inside
+
+    out = out or inside(Path("reports"), inputs.name)
+    return build_report(analysis, inputs.table, out, facts=inputs.facts, confusion=inputs.confusion)
 
 
 @app.command("report")
 def report_cmd(
-    source: str = _SOURCE,
+    source: str = opt.SOURCE,
     out: Path | None = _OUT,
-    store: Path | None = _STORE,
+    store: Path | None = opt.STORE,
     confusion: Path | None = _CONFUSION,
     study: str | None = _CLAIMS_OF,
-    n_boot: int = _NBOOT,
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    metric: str | None = opt.METRIC,
+    condition: str = opt.CONDITION,
+    alpha: float | None = opt.ALPHA,
+    margin: float | None = opt.MARGIN,
+    n_boot: int = opt.BOOT,
+    seed: int = opt.SEED,
 ) -> None:
     """Write the reproducibility report (report.md, self-contained report.html, figures).
 
@@ -107,55 +115,44 @@ def report_cmd(
     from repro.reporting import report_inputs
 
     inputs = report_inputs(source, store=store, confusion=confusion, study=study)
-    err_console.print(f"analysing {inputs['name']} ({inputs['table']['run_id'].nunique()} runs)…")
-    path, analysis = _build(inputs, out, n_boot, seed)
+    err_console.print(f"analysing {inputs.name} ({inputs.table['run_id'].nunique()} runs)…")
+    analysis = _analyse(inputs, metric, condition, alpha, margin, n_boot, seed)
+    path = _write_report(inputs, analysis, out)
     print_verdicts(analysis)
     err_console.print(f"report: {path} (and report.md beside it)", highlight=False)
 
 
 @app.command("figures")
 def figures_cmd(
-    source: str = _SOURCE,
+    source: str = opt.SOURCE,
     out: Path | None = typer.Option(None, "--out", help="Default: reports/<study>/figures/."),
-    store: Path | None = _STORE,
+    store: Path | None = opt.STORE,
     confusion: Path | None = _CONFUSION,
-    n_boot: int = _NBOOT,
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    metric: str | None = opt.METRIC,
+    condition: str = opt.CONDITION,
+    alpha: float | None = opt.ALPHA,
+    margin: float | None = opt.MARGIN,
+    n_boot: int = opt.BOOT,
+    seed: int = opt.SEED,
 ) -> None:
     """Write the figures (PNG and PDF) and the Figure 5 tables (Markdown and LaTeX).
 
+    Prints the files written, then the labels and the optimum the figures show.
+
     Example: colearn figures synthetic
     """
-    import warnings
-
-    from analysis import doseresponse as dr
-    from analysis.figures import save_figures
-    from colearn.errors import ColearnError
+    from analysis.report import save_figures
+    from colearn.files import inside
     from repro.reporting import report_inputs
 
     inputs = report_inputs(source, store=store, confusion=confusion)
-    table, info = inputs["table"], inputs["study_info"]
-    metric = info.get("metric", "accuracy")
-    band = optimum = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            band = dr.dose_response_band(table, metric, n_boot=n_boot, seed=seed)
-            optimum = dr.optimal_level(table, metric, n_boot=n_boot, seed=seed)
-        except ColearnError as exc:
-            err_console.print(f"no dose-response fit: {exc}", highlight=False, markup=False)
-        paths = save_figures(
-            table,
-            out or Path("reports") / inputs["name"] / "figures",
-            metric=metric,
-            band=band,
-            optimum=optimum,
-            confusion=inputs["confusion"],
-            alpha=float(info.get("alpha", 0.05)),
-            margin=float(info.get("margin", 0.02)),
-        )
-    for p in paths:
+    analysis = _analyse(inputs, metric, condition, alpha, margin, n_boot, seed)
+    if analysis.fits is None:
+        err_console.print(f"no dose-response fit: {analysis.dose_note}", highlight=False)
+    out = out or inside(Path("reports"), inputs.name) / "figures"
+    for p in save_figures(analysis, inputs.table, out, confusion=inputs.confusion):
         typer.echo(str(p))
+    print_verdicts(analysis)
 
 
 @app.command("reproduce")
@@ -163,12 +160,12 @@ def reproduce_cmd(
     study: str = typer.Argument("synthetic", help="Built-in study name or study file."),
     seeds: int | None = typer.Option(None, "--seeds", help="Seeds 0..N-1 (overrides the study)."),
     levels: str | None = typer.Option(None, "--levels", help="Comma list, e.g. 0,0.4,0.8."),
-    store: Path | None = _STORE,
+    store: Path | None = opt.STORE,
     out: Path | None = _OUT,
     data: Path | None = typer.Option(None, "--data", help="Data for real-data studies."),
     workers: int | None = typer.Option(None, "--workers", help="Runs at once (default: cores)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
-    n_boot: int = _NBOOT,
+    n_boot: int = opt.BOOT,
 ) -> None:
     """Sweep (resuming what is stored), analyse, and write the report; print the verdicts.
 
@@ -197,7 +194,8 @@ def reproduce_cmd(
         raise typer.Exit(130)
     grid = build_grid(st)
     inputs = report_inputs(study, store=store, run_ids=grid.run_ids)
-    path, analysis = _build(inputs, out, n_boot, 0)
+    analysis = _analyse(inputs, None, "primary", None, None, n_boot, 0)
+    path = _write_report(inputs, analysis, out)
     print_verdicts(analysis)
     typer.echo(f"report: {path}")
     err_console.print(

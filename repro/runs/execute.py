@@ -22,9 +22,7 @@ def train_spec(
 ) -> RunResult:
     """Train the run that ``spec`` names on ``data`` (already loaded for ``study``)."""
     config = study.run_config(spec.setting)
-    return train(
-        data, config, spec.arm, spec.level, spec.seed, device=device, on_epoch=on_epoch
-    )
+    return train(data, config, spec.arm, spec.level, spec.seed, device=device, on_epoch=on_epoch)
 
 
 def train_one(

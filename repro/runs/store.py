@@ -198,13 +198,51 @@ class ResultsStore:
         return pd.read_sql_query("SELECT * FROM runs ORDER BY seed, setting, arm, level", self.con)
 
     def tidy(self) -> pd.DataFrame:
-        """The tidy table of the done runs (validated by :func:`analysis.tidy.validate_tidy`)."""
-        from analysis.tidy import validate_tidy
+        """The tidy table of the done runs, read by :func:`analysis.tidy.read_tidy_view`."""
+        from analysis.tidy import read_tidy_view
 
-        df = pd.read_sql_query(
-            "SELECT * FROM tidy ORDER BY setting, arm, level, seed, condition, metric", self.con
+        return read_tidy_view(self.con)
+
+    def confusion_rows(self, condition: str = "primary") -> pd.DataFrame:
+        """Confusion matrices of the done multimodal runs under ``condition``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (run, setting): ``setting``, ``level``, ``seed``, ``matrix`` (a
+            ``numpy.ndarray`` of counts, rows true labels).
+        """
+        rows = pd.read_sql_query(
+            "SELECT s.setting, r.level, r.seed, c.matrix_json FROM runs r "
+            "JOIN confusion c ON c.run_id = r.run_id JOIN run_settings s ON s.run_id = r.run_id "
+            "WHERE r.status = 'done' AND r.arm = 'multimodal' AND c.condition = ? "
+            "ORDER BY s.setting, r.level, r.seed",
+            self.con,
+            params=(condition,),
         )
-        return validate_tidy(df)
+        rows["matrix"] = [np.asarray(json.loads(m)) for m in rows.pop("matrix_json")]
+        return rows
+
+    def compute_summary(self) -> dict:
+        """Runs, summed wall time, devices, library versions and git commits of the store.
+
+        Returns
+        -------
+        dict
+            ``runs`` (``"N done, M failed"``), ``wall_time_s``, ``device``, ``git commit``,
+            ``versions`` (library → version of the latest done run).
+        """
+        runs = self.run_rows()
+        done = runs[runs["status"] == "done"]
+        versions = json.loads(done["versions_json"].dropna().iloc[-1]) if len(done) else {}
+        commits = done["git_commit"].dropna().unique()
+        return {
+            "runs": f"{len(done)} done, {int((runs['status'] == 'failed').sum())} failed",
+            "wall_time_s": float(done["duration_s"].sum()),
+            "device": ", ".join(sorted(map(str, done["device"].dropna().unique()))) or "unknown",
+            "git commit": ", ".join(c[:10] for c in commits) or "unknown",
+            "versions": {k: v for k, v in versions.items() if v},
+        }
 
     # -- writing ---------------------------------------------------------------------------
 

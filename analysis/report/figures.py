@@ -2,7 +2,7 @@
 
 Plot functions follow ``plot_*(data, *, ax=None, **kw) -> Axes``: they draw on ``ax`` (a new
 figure when None) and never show anything; :func:`save_figures` writes PNG and PDF files and
-the Figure 5 tables of :mod:`analysis.tables`.
+the Figure 5 tables of :mod:`analysis.report.tables`.
 matplotlib runs with the Agg backend, so no display is needed.
 """
 
@@ -21,10 +21,11 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from analysis.compare import baseline_rows  # noqa: E402
-from analysis.tables import figure5_table, to_latex, to_markdown  # noqa: E402
-from analysis.tidy import select  # noqa: E402
+from analysis.report.tables import figure5_table, to_latex, to_markdown  # noqa: E402
+from analysis.study_analysis import StudyAnalysis  # noqa: E402
+from analysis.tidy import baseline_rows, select  # noqa: E402
 from colearn.errors import ConfigError  # noqa: E402
+from colearn.files import atomic_path, write_text_atomic  # noqa: E402
 
 __all__ = [
     "LABEL_COLORS",
@@ -363,24 +364,19 @@ def _save(fig, out_dir: Path, stem: str, formats, dpi: int) -> list[Path]:
         path = out_dir / f"{stem}.{fmt}"
         # No creation date in the metadata: the same results give byte-identical files.
         meta = {"CreationDate": None} if fmt == "pdf" else {}
-        fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata=meta)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=meta)
         paths.append(path)
     plt.close(fig)
     return paths
 
 
 def save_figures(
+    analysis: StudyAnalysis,
     table: pd.DataFrame,
     out_dir: str | Path,
     *,
-    metric: str = "accuracy",
-    condition: str = "primary",
-    comparison: pd.DataFrame | None = None,
-    band: pd.DataFrame | None = None,
-    optimum: pd.DataFrame | None = None,
     confusion: dict | None = None,
-    alpha: float = 0.05,
-    margin: float = 0.02,
     formats: tuple[str, ...] = ("png", "pdf"),
     dpi: int = 150,
 ) -> list[Path]:
@@ -388,22 +384,16 @@ def save_figures(
 
     Parameters
     ----------
+    analysis : StudyAnalysis
+        The study's analysis: its metric, condition, α, δ, comparison, band and optimum are
+        what the figures show (the curve and the optimum are left out when it has none).
     table : pandas.DataFrame
-        Tidy table.
+        The tidy table it was computed from (per-seed points, Figure 5 tables).
     out_dir : str or pathlib.Path
         Output folder (created).
-    metric, condition : str
-        Metric and condition of the dose-response and forest plots.
-    comparison : pandas.DataFrame, optional
-        :func:`analysis.compare.compare_to_baseline` output; computed when None.
-    band, optimum : pandas.DataFrame, optional
-        Dose-response band and optimal level (:mod:`analysis.doseresponse`); the curve and the
-        optimum are left out when None.
     confusion : dict, optional
         ``{title: (matrix, labels)}``, e.g. ``{"p = 0": (cm0, labels), "p = 0.8": (cm8,
         labels)}``; drawn side by side as ``confusion``.
-    alpha, margin : float
-        Significance level and equivalence margin (for a comparison computed here).
     formats : tuple of str
         Image formats.
     dpi : int
@@ -415,51 +405,35 @@ def save_figures(
         The files written: ``dose_response[_<setting>].<fmt>``, ``forest.<fmt>``,
         ``confusion.<fmt>`` (when given), ``figure5[_<setting>].md`` and ``.tex``.
     """
-    from analysis.compare import compare_to_baseline
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if comparison is None:
-        comparison = compare_to_baseline(table, metric, condition, alpha=alpha, margin=margin)
+    comparison = analysis.comparison
     settings = sorted(comparison["setting"].unique())
     paths: list[Path] = []
     for name in settings:
         suffix = "" if len(settings) == 1 else f"_{name}"
         ax = plot_dose_response(
-            table,
-            band,
-            optimum=optimum,
-            metric=metric,
-            condition=condition,
-            setting=name,
-            alpha=alpha,
-        )
+            table, analysis.band, optimum=analysis.optimum, metric=analysis.metric,
+            condition=analysis.condition, setting=name, alpha=analysis.alpha,
+        )  # fmt: skip
         paths += _save(ax.figure, out, f"dose_response{suffix}", formats, dpi)
-        f5 = figure5_table(table, condition=condition, setting=name)
-        (out / f"figure5{suffix}.md").write_text(to_markdown(f5))
-        (out / f"figure5{suffix}.tex").write_text(
-            to_latex(f5, caption=f"Per-level results ({name}): mean $\\pm$ SD over seeds.")
-        )
-        paths += [out / f"figure5{suffix}.md", out / f"figure5{suffix}.tex"]
+        f5 = figure5_table(table, condition=analysis.condition, setting=name)
+        caption = f"Per-level results ({name}): mean $\\pm$ SD over seeds."
+        paths.append(write_text_atomic(out / f"figure5{suffix}.md", to_markdown(f5)))
+        paths.append(write_text_atomic(out / f"figure5{suffix}.tex", to_latex(f5, caption=caption)))
     n = len(settings)
     fig, axes = plt.subplots(
-        1,
-        n,
-        figsize=(8.5 * n, 0.55 * comparison["level"].nunique() + 2),
-        layout="constrained",
+        1, n, figsize=(8.5 * n, 0.55 * comparison["level"].nunique() + 2), layout="constrained",
         squeeze=False,
-    )
+    )  # fmt: skip
     for ax, name in zip(axes[0], settings, strict=True):
-        plot_forest(comparison, ax=ax, setting=name, margin=margin)
+        plot_forest(comparison, ax=ax, setting=name)
     paths += _save(fig, out, "forest", formats, dpi)
     if confusion:
         fig, axes = plt.subplots(
-            1,
-            len(confusion),
-            figsize=(5.6 * len(confusion), 4.9),
-            layout="constrained",
+            1, len(confusion), figsize=(5.6 * len(confusion), 4.9), layout="constrained",
             squeeze=False,
-        )
+        )  # fmt: skip
         for ax, (title, (cm, labels)) in zip(axes[0], confusion.items(), strict=True):
             plot_confusion(cm, labels, ax=ax, title=title)
         paths += _save(fig, out, "confusion", formats, dpi)

@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 
 from analysis.compare import compare_to_baseline
-from analysis.doseresponse import dose_response_band, optimal_level
-from analysis.figures import (
+from analysis.optimum import dose_response_band, optimal_level
+from analysis.original import CM_LABELS, import_original, load_confusion
+from analysis.report.figures import (
     metric_axis_label,
     plot_confusion,
     plot_dose_response,
     plot_forest,
     save_figures,
 )
-from analysis.original import CM_LABELS, import_original, load_confusion
-from analysis.tables import figure5_table, to_latex, to_markdown
+from analysis.report.tables import figure5_table, to_latex, to_markdown
+from analysis.study_analysis import analyze
 from colearn.errors import ConfigError
 
 ORIGINAL = Path(__file__).parent / "data" / "original-iemocap"
@@ -77,10 +78,10 @@ def test_figure5_matches_authors_means(table):
     assert "\\toprule" in tex and "$\\pm$" in tex and "\\caption{c}" in tex
 
 
-def test_save_figures_writes_png_and_pdf(table, comparison, tmp_path):
+def test_save_figures_writes_png_and_pdf(table, tmp_path):
     cm = load_confusion(ORIGINAL / "cm_res.npy")
     paths = save_figures(
-        table, tmp_path, comparison=comparison,
+        analyze(table, n_boot=20), table, tmp_path,
         confusion={"p = 0": (cm[0], CM_LABELS), "p = 0.8": (cm[4], CM_LABELS)},
     )  # fmt: skip
     names = {p.name for p in paths}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.compare import baseline_rows
+from analysis.tidy import baseline_rows
 from colearn.errors import ConfigError
 
 __all__ = ["figure5_table", "to_latex", "to_markdown"]
