@@ -21,6 +21,8 @@ from repro.data.loaders._common import (
     check_counts,
     check_finite,
     check_labels_finite,
+    check_sentiment,
+    check_split_shapes,
     concat_splits,
     fname,
     pool_to_length,
@@ -51,6 +53,7 @@ def load_mmsa(
     *,
     primary: str = "language",
     label: str = "regression",
+    trust_pickle: bool = False,
 ) -> MultimodalDataset:
     """Load an MMSA pickle.
 
@@ -65,6 +68,8 @@ def load_mmsa(
     label : {"regression", "classification"}
         ``regression_labels`` (sentiment scores) or ``classification_labels`` (classes 0..K-1;
         three classes are named negative / neutral / positive).
+    trust_pickle : bool
+        Unpickle the file even if it names classes beyond arrays, tensors and builtin types.
 
     Returns
     -------
@@ -83,7 +88,7 @@ def load_mmsa(
             f"MMSA label '{label}' is not valid; choose regression or classification."
         )
     if obj is None:
-        obj = read_pickle(path)
+        obj = read_pickle(path, trust=trust_pickle)
     if not isinstance(obj, dict):
         raise DataError(f"'{file}' holds a {type(obj).__name__}, not a dict of splits.")
     missing = [s for s in SPLITS if s not in obj]
@@ -122,6 +127,7 @@ def load_mmsa(
         check_labels_finite(y.astype(float), file, f"'{label_key}' of the {split} split")
         parts[split], labels[split] = feats, y
 
+    check_split_shapes(parts, file)
     notes: dict[str, Any] = {"sanitised": {m: 0 for m in _KEYS.values()}}
     if isinstance(obj.get("config"), dict):
         notes["config_keys"] = sorted(str(k) for k in obj["config"])
@@ -141,6 +147,8 @@ def load_mmsa(
         )
     if label == "regression":
         labels = {s: y.astype(np.float32) for s, y in labels.items()}
+        for split, y in labels.items():
+            check_sentiment(y, file, f"'{label_key}' of the {split} split")
         class_names: tuple[str, ...] = ()
         task = "regression"
     else:
