@@ -243,8 +243,11 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
 
     try:
         return write_atomic(path, write)
-    except (NotADirectoryError, FileExistsError, IsADirectoryError, PermissionError) as exc:
-        # a folder on the way is a file, or the folder is read-only: a bad output path
+    except (NotADirectoryError, FileExistsError) as exc:
+        raise ConfigError(
+            f"cannot write {str(path)!r}: a folder on its path is a file ({exc.strerror})."
+        ) from None
+    except (IsADirectoryError, PermissionError) as exc:
         raise ConfigError(f"cannot write {str(path)!r}: {exc.strerror or exc}.") from None
 
 

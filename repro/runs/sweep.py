@@ -32,6 +32,7 @@ from repro.runs.store import ResultsStore, check_store, default_store_path
 from repro.runs.study import Study
 
 __all__ = [
+    "MAX_WORKERS",
     "SweepSummary",
     "check_single_run",
     "execution_settings",
@@ -40,6 +41,10 @@ __all__ = [
     "run_sweep",
     "store_single_run",
 ]
+
+
+#: Most runs a sweep keeps in flight at once (processes, or tasks on a Ray cluster).
+MAX_WORKERS = 1024
 
 
 @dataclass
@@ -118,7 +123,7 @@ def run_sweep(
     store_path : str or pathlib.Path, optional
         The results store; default ``results/<study>.sqlite``.
     workers : int, optional
-        Runs at once (default: the machine's cores).
+        Runs at once, 1 to :data:`MAX_WORKERS` (default: the machine's cores).
     executor : {"local", "ray", "inline"}
     device : str
         ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
@@ -137,8 +142,9 @@ def run_sweep(
     Raises
     ------
     ConfigError
-        When the study needs data it lacks, the device is unavailable, or a run reports bad input
-        (the sweep stops, keeping what finished).
+        When ``workers`` or ``executor`` is invalid, the study cannot train (its data, model or
+        loss; checked before the store is touched), the device is unavailable, or a run reports
+        bad input (the sweep stops, keeping what finished).
     StoreError
         When the store cannot be used (not SQLite, another study's store).
     """
@@ -149,6 +155,8 @@ def run_sweep(
 
     path = Path(store_path) if store_path else default_store_path(study.name)
     # Check the whole command before the store is created or changed.
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers {workers} is not valid; give 1 to {MAX_WORKERS}.")
     check_executor(executor)
     check_store(path, study.name, write=True)
     study.require_data()

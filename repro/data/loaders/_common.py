@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ __all__ = [
     "RENAME",
     "SAFE_PICKLE_GLOBALS",
     "SENTIMENT_RANGE",
+    "as_features",
+    "as_labels",
     "check_counts",
     "check_finite",
     "check_labels_finite",
@@ -33,6 +36,7 @@ __all__ = [
     "check_split_shapes",
     "concat_splits",
     "fname",
+    "n_items",
     "padding_side",
     "pool_to_length",
     "read_pickle",
@@ -89,9 +93,11 @@ def _load_tensor_bytes(data: bytes) -> Any:
     import torch
 
     try:
-        return torch.load(io.BytesIO(data), weights_only=True)
+        with warnings.catch_warnings():  # torch warns before it refuses
+            warnings.simplefilter("ignore")
+            return torch.load(io.BytesIO(data), weights_only=True)
     except pickle.UnpicklingError:
-        raise _Refused("a torch tensor whose storage names other classes") from None
+        raise _Refused("holds a torch tensor whose storage names other classes, which") from None
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -99,15 +105,17 @@ class _SafeUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in SAFE_PICKLE_GLOBALS:
-            raise _Refused(f"'{module}.{name}'")
+            raise _Refused(
+                f"names '{module}.{name}', which is not an array, tensor or builtin type and"
+            )
         if (module, name) == ("torch.storage", "_load_from_bytes"):
             return _load_tensor_bytes
         return super().find_class(module, name)
 
 
 class _Refused(Exception):
-    """A pickle named a class or function outside :data:`SAFE_PICKLE_GLOBALS` (the message
-    says what)."""
+    """A pickle named a class or function outside :data:`SAFE_PICKLE_GLOBALS`; the message is
+    the middle of the sentence :func:`read_pickle` raises."""
 
 
 def read_pickle(path: Path, trust: bool = False) -> Any:
@@ -136,9 +144,8 @@ def read_pickle(path: Path, trust: bool = False) -> Any:
             return _SafeUnpickler(fh, encoding="latin1").load()
     except _Refused as exc:
         raise DataError(
-            f"'{fname(path)}' is a pickle that names {exc}, which is not an array, tensor or "
-            "builtin type and could run code when unpickled; pass --trust-pickle only if you "
-            "trust the file."
+            f"'{fname(path)}' is a pickle that {exc} could run code when unpickled; pass "
+            "--trust-pickle only if you trust the file."
         ) from None
     except (EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -162,6 +169,24 @@ def to_numpy(value: Any, file: str, what: str) -> np.ndarray:
         return np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise DataError(f"'{file}': {what} is not an array ({exc}).") from None
+
+
+def as_labels(value: Any, file: str, what: str) -> np.ndarray:
+    """A numeric label array with at least one dimension (items first)."""
+    arr = to_numpy(value, file, what)
+    if arr.ndim == 0 or arr.dtype.kind not in "fiub":
+        raise DataError(
+            f"'{file}': {what} are not an array of numbers (got {arr.dtype} of shape {arr.shape})."
+        )
+    return arr
+
+
+def n_items(value: Any, file: str, what: str) -> int:
+    """The number of items of a per-item array or list (ids, lengths)."""
+    arr = to_numpy(value, file, what)
+    if arr.ndim == 0:
+        raise DataError(f"'{file}': {what} is a single value, not one entry per item.")
+    return int(arr.shape[0])
 
 
 def as_features(value: Any, file: str, what: str) -> np.ndarray:

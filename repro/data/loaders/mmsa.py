@@ -18,6 +18,7 @@ from colearn.errors import ConfigError, DataError
 from repro.data import SPLITS, MultimodalDataset
 from repro.data.loaders._common import (
     as_features,
+    as_labels,
     check_counts,
     check_finite,
     check_labels_finite,
@@ -25,9 +26,9 @@ from repro.data.loaders._common import (
     check_split_shapes,
     concat_splits,
     fname,
+    n_items,
     pool_to_length,
     read_pickle,
-    to_numpy,
 )
 
 __all__ = ["OPTIONS", "load_mmsa", "looks_like_mmsa"]
@@ -111,12 +112,12 @@ def load_mmsa(
             arr = as_features(block[key], file, f"'{key}' of the {split} split")
             check_finite(arr, file, f"'{key}' of the {split} split")
             feats[name] = arr
-        y = to_numpy(block[label_key], file, f"'{label_key}' of the {split} split")
+        y = as_labels(block[label_key], file, f"'{label_key}' of the {split} split")
         counts = {k: v.shape[0] for k, v in zip(_KEYS, feats.values(), strict=True)}
-        counts[label_key] = y.shape[0] if y.ndim else 0
+        counts[label_key] = y.shape[0]
         for extra in ("id", "audio_lengths", "vision_lengths"):
             if extra in block:
-                counts[extra] = len(to_numpy(block[extra], file, extra))
+                counts[extra] = n_items(block[extra], file, f"'{extra}' of the {split} split")
         check_counts(counts, file, f"the {split} split")
         y = y.reshape(y.shape[0], -1)
         if y.shape[1] != 1:

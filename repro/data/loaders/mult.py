@@ -18,6 +18,7 @@ from colearn.errors import ConfigError, DataError
 from repro.data import SPLITS, MultimodalDataset
 from repro.data.loaders._common import (
     as_features,
+    as_labels,
     check_counts,
     check_finite,
     check_labels_finite,
@@ -25,10 +26,10 @@ from repro.data.loaders._common import (
     check_split_shapes,
     concat_splits,
     fname,
+    n_items,
     pool_to_length,
     read_pickle,
     sanitise_neg_inf,
-    to_numpy,
 )
 
 __all__ = ["EMOTIONS", "OPTIONS", "load_mult", "looks_like_mult"]
@@ -115,11 +116,11 @@ def load_mult(
                 sanitised[name] += count
             check_finite(arr, file, f"'{key}' of the {split} split")
             feats[name] = arr
-        labels = to_numpy(block["labels"], file, f"the labels of the {split} split")
+        labels = as_labels(block["labels"], file, f"the labels of the {split} split")
         counts = {k: v.shape[0] for k, v in zip(_KEYS, feats.values(), strict=True)}
-        counts["labels"] = labels.shape[0] if labels.ndim else 0
+        counts["labels"] = labels.shape[0]
         if "id" in block:
-            counts["id"] = len(block["id"])
+            counts["id"] = n_items(block["id"], file, f"'id' of the {split} split")
         check_counts(counts, file, f"the {split} split")
         check_labels_finite(labels.astype(float), file, f"the {split} split")
         parts[split] = feats
