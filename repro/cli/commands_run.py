@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from repro.cli.app import TRUST_PICKLE_HELP as _TRUST_PICKLE_HELP
-from repro.cli.app import app, out_console, print_json
+from colearn.errors import ConfigError
+from repro.cli.app import TRUST_PICKLE_HELP, app, out_console, print_json
 
 
 @app.command("studies")
@@ -58,9 +58,7 @@ def run_command(
         help="With --store: replace a stored copy made under other execution settings "
         "(device, threads, torch version), whose numbers differ.",
     ),
-    trust_pickle: bool = typer.Option(
-        False, "--trust-pickle", help=_TRUST_PICKLE_HELP, show_default=True
-    ),
+    trust_pickle: bool = typer.Option(False, "--trust-pickle", help=TRUST_PICKLE_HELP),
 ) -> None:
     """Train and evaluate one run and print its metrics per test condition.
 
@@ -75,8 +73,6 @@ def run_command(
     from repro.training.train import resolve_device
 
     if threads < 1:
-        from colearn.errors import ConfigError
-
         raise ConfigError(f"--threads {threads} is not valid; give 1 or more.")
     torch.set_num_threads(threads)
     st = load_study(study).with_overrides(

@@ -13,9 +13,9 @@ import json
 import math
 from dataclasses import dataclass
 
-from analysis.tidy import ARMS
 from colearn.errors import ConfigError
 from repro.runs.study import MAX_SEEDS, Study
+from repro.training.config import ARMS
 
 __all__ = ["RunSpec", "data_identity", "make_spec"]
 

@@ -304,7 +304,7 @@ def _check_open(value: Any, where: str, what: str, low: float, high: float = mat
         raise ConfigError(f"{where}: {what} must be a finite number {span}, got {value!r}.")
 
 
-def check_training(training: TrainingSpec, where: str) -> TrainingSpec:
+def _check_training(training: TrainingSpec, where: str) -> TrainingSpec:
     """Raise :class:`ConfigError` unless every training value can train a model; return it.
 
     Ranges: ``epochs`` 1 to 100,000; ``batch_size`` 2 (BatchNorm needs two items) to
@@ -453,7 +453,7 @@ def parse_study(doc: dict, where: str) -> Study:
     for name in study.setting_names:
         # every override must form a valid configuration
         inside = where if name == "default" else f"{where} [settings.{name}]"
-        check_training(study.run_config(name).training, inside)
+        _check_training(study.run_config(name).training, inside)
     _check_grid_size(study, where)
     return study
 
