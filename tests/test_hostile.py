@@ -390,6 +390,10 @@ def test_command_line_overrides_have_the_same_ranges(work, monkeypatch, capsys):
         (("--seeds", "10001"), "seeds must be an integer from 1 to 10,000"),
         (("--levels", "0,2"), "level 2.0 is outside [0, 1]"),
         (("--levels", "0,nan"), "level nan is outside [0, 1]"),
+        (
+            ("--seeds", "10000", "--levels", ",".join(str(i / 20) for i in range(20))),
+            "would hold 210,000 runs (1 setting × (20 levels + baseline) × 10000 seeds)",
+        ),
     ]:
         code, _, err = cli(monkeypatch, capsys, "sweep", "tiny.toml", *args)
         assert code == 2 and message in one_line(err)

@@ -273,12 +273,13 @@ def _check_seeds(seeds: Any, where: str) -> int:
 
 
 def _check_grid_size(study: Study, where: str) -> None:
-    runs = len(study.setting_names) * (len(study.levels) + 1) * study.seeds
+    n_settings = len(study.setting_names)
+    runs = n_settings * (len(study.levels) + 1) * study.seeds
     if runs > MAX_RUNS:
         raise ConfigError(
             f"{where}: the grid of study '{study.name}' would hold {runs:,} runs "
-            f"({len(study.setting_names)} settings × ({len(study.levels)} levels + baseline) × "
-            f"{study.seeds} seeds); at most {MAX_RUNS:,} are allowed."
+            f"({n_settings} setting{'s' * (n_settings > 1)} × ({len(study.levels)} levels + "
+            f"baseline) × {study.seeds} seeds); at most {MAX_RUNS:,} are allowed."
         )
 
 
