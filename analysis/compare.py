@@ -253,9 +253,12 @@ def power_by_level(comparison: pd.DataFrame, *, power: float = 0.8) -> pd.DataFr
         if n >= 2 and np.isfinite(sd) and sd > 0:
             alpha = float(r["alpha"]) / max(int(m), 1)
             rec["sd_upper"] = sd_upper_limit(sd, n)
-            rec["seeds_needed"] = seeds_needed(
-                float(r["margin"]), sd, alpha=alpha, power=power, paired=paired, sd_n=n
-            )
+            try:
+                rec["seeds_needed"] = seeds_needed(
+                    float(r["margin"]), sd, alpha=alpha, power=power, paired=paired, sd_n=n
+                )
+            except ConfigError:  # more seeds than the planning cap: no number to promise
+                rec["seeds_needed"] = np.nan
             rec["detectable"] = detectable_effect(n, sd, alpha=alpha, power=power, paired=paired)
         rows.append(rec)
     out = pd.DataFrame(rows)

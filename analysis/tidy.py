@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from colearn.errors import ConfigError, DataError
+from colearn.files import check_name, write_atomic
 
 __all__ = [
     "TIDY_COLUMNS",
@@ -109,7 +110,8 @@ def validate_tidy(df: pd.DataFrame) -> pd.DataFrame:
     ------
     DataError
         When a column is missing, an arm is unknown, a multimodal row has no level, a value is not
-        a number, or a seed is not an integer.
+        a number, a seed is not an integer, or a study or setting name cannot be a file name
+        (see :func:`colearn.files.is_safe_name`).
 
     Examples
     --------
@@ -134,6 +136,10 @@ def validate_tidy(df: pd.DataFrame) -> pd.DataFrame:
         if out[col].isna().any():
             raise DataError(f"the column '{col}' has empty cells; every row needs a {col}.")
         out[col] = out[col].astype(str)
+    # Study and setting names become file and folder names of exports, reports and figures.
+    for col in ("study", "setting"):
+        for name in out[col].unique():
+            check_name(name, f"the table's {col} name", DataError)
     bad_arms = sorted(set(out["arm"]) - set(ARMS))
     if bad_arms:
         raise DataError(
@@ -190,7 +196,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
         elif suffix in (".parquet", ".pq"):
             df = pd.read_parquet(path)
         elif suffix in STORE_SUFFIXES:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+            # a URI built by pathlib quotes '?' and '#' in the file name
+            with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as con:
                 return read_tidy_view(con)
         else:
             raise ConfigError(
@@ -203,7 +210,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a tidy table to ``.csv`` or ``.parquet`` (format from the suffix).
+    """Write a tidy table to ``.csv`` or ``.parquet`` (format from the suffix), atomically.
+
+    The table goes to a temporary file beside ``path`` that replaces ``path`` only once it is
+    complete, so a failure or a kill leaves the previous file intact.
 
     Parameters
     ----------
@@ -220,7 +230,8 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     Raises
     ------
     ConfigError
-        When the suffix is neither ``.csv`` nor ``.parquet``.
+        When the suffix is neither ``.csv`` nor ``.parquet``, ``path`` is a folder, or its folder
+        cannot be made or written.
     """
     path = Path(path)
     table = validate_tidy(df)
@@ -229,12 +240,23 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         raise ConfigError(
             f"cannot write {str(path)!r}: the suffix {suffix!r} is not one of .csv, .parquet."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        table.to_csv(path, index=False)
-    else:
-        table.to_parquet(path, index=False)
-    return path
+    if path.is_dir():
+        raise ConfigError(f"cannot write {str(path)!r}: it is a folder; name a file.")
+
+    def write(tmp: Path) -> None:
+        if suffix == ".csv":
+            table.to_csv(tmp, index=False)
+        else:
+            table.to_parquet(tmp, index=False)
+
+    try:
+        return write_atomic(path, write)
+    except (NotADirectoryError, FileExistsError) as exc:
+        raise ConfigError(
+            f"cannot write {str(path)!r}: a folder on its path is a file ({exc.strerror})."
+        ) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"cannot write {str(path)!r}: {exc.strerror or exc}.") from None
 
 
 def higher_is_better(metric: str) -> bool:

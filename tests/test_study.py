@@ -57,7 +57,7 @@ def test_base_study_loads(tmp_path):
         ("", ("levels = [0.0, 0.8]", "levels = [-0.1]"), ["level -0.1 is outside [0, 1]"]),
         ("", ("levels = [0.0, 0.8]", "levels = []"), ["levels must be a non-empty list"]),
         ("", ("levels = [0.0, 0.8]", "levels = [0.8, 0.8]"), ["repeat"]),
-        ("", ("seeds = 2", "seeds = 0"), ["seeds must be an integer of at least 1"]),
+        ("", ("seeds = 2", "seeds = 0"), ["seeds must be an integer from 1 to 10,000"]),
         ("", ('name = "tiny"', 'description = "x"'), ["[study] needs a name"]),
         ("", ('source = "synthetic"', 'source = "web"'), ["source = 'web'"]),
         (

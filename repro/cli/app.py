@@ -20,6 +20,7 @@ from rich.markup import escape
 from colearn.errors import ColearnError
 
 __all__ = [
+    "TRUST_PICKLE_HELP",
     "app",
     "data_app",
     "err_console",
@@ -58,6 +59,12 @@ def out_console() -> Console:
 
 
 state: dict[str, Any] = {"debug": False}
+
+#: Help of ``--trust-pickle`` on every command that may load a pickled data file.
+TRUST_PICKLE_HELP = (
+    "Load pickled data files (MulT, MMSA) even if they name classes beyond arrays and tensors; "
+    "unpickling such a file runs code it names, so use this only for files you trust."
+)
 
 
 @app.callback()

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from repro.cli.app import data_app, err_console, print_json
+from repro.cli.app import TRUST_PICKLE_HELP, data_app, err_console, print_json
 
 
 def _options(raw: str | None) -> dict:
@@ -40,6 +40,7 @@ def inspect_command(
         None, help="Other loader options as JSON, e.g. '{\"seq_len\": 20}'."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    trust_pickle: bool = typer.Option(False, "--trust-pickle", help=TRUST_PICKLE_HELP),
 ) -> None:
     """Load a data file, validate it and describe it: format, task, shapes, splits, labels.
 
@@ -52,9 +53,9 @@ def inspect_command(
         opts["primary"] = primary
     if task is not None:
         opts["task"] = task
-    fmt = detect_format(path) if format == "auto" else format
-    err_console.print(f"loading {path} as {fmt} data", highlight=False)
-    data = load_dataset(path, format=fmt, **opts)
+    fmt = detect_format(path, trust_pickle=trust_pickle) if format == "auto" else format
+    err_console.print(f"loading {path} as {fmt} data", highlight=False, markup=False)
+    data = load_dataset(path, format=fmt, trust_pickle=trust_pickle, **opts)
     doc = describe(data, path, fmt)
     if as_json:
         print_json(doc)

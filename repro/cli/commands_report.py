@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from repro.cli import options as opt
-from repro.cli.app import app, err_console
+from repro.cli.app import TRUST_PICKLE_HELP, app, err_console
 
 __all__ = ["report_cmd", "figures_cmd", "reproduce_cmd", "print_verdicts"]
 
@@ -88,9 +88,9 @@ def _analyse(inputs, metric, condition, alpha, margin, n_boot, seed):
 
 def _write_report(inputs, analysis, out: Path | None) -> Path:
     from analysis.report import build_report
-    from colearn.files import inside
+    from colearn.files import path_inside
 
-    out = out or inside(Path("reports"), inputs.name)
+    out = out or path_inside("reports", inputs.name)
     return build_report(analysis, inputs.table, out, facts=inputs.facts, confusion=inputs.confusion)
 
 
@@ -142,14 +142,14 @@ def figures_cmd(
     Example: colearn figures synthetic
     """
     from analysis.report import save_figures
-    from colearn.files import inside
+    from colearn.files import path_inside
     from repro.reporting import report_inputs
 
     inputs = report_inputs(source, store=store, confusion=confusion)
     analysis = _analyse(inputs, metric, condition, alpha, margin, n_boot, seed)
     if analysis.fits is None:
         err_console.print(f"no dose-response fit: {analysis.dose_note}", highlight=False)
-    out = out or inside(Path("reports"), inputs.name) / "figures"
+    out = out or path_inside("reports", inputs.name, "figures")
     for p in save_figures(analysis, inputs.table, out, confusion=inputs.confusion):
         typer.echo(str(p))
     print_verdicts(analysis)
@@ -163,6 +163,7 @@ def reproduce_cmd(
     store: Path | None = opt.STORE,
     out: Path | None = _OUT,
     data: Path | None = typer.Option(None, "--data", help="Data for real-data studies."),
+    trust_pickle: bool = typer.Option(False, "--trust-pickle", help=TRUST_PICKLE_HELP),
     workers: int | None = typer.Option(None, "--workers", help="Runs at once (default: cores)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     n_boot: int = opt.BOOT,
@@ -180,8 +181,9 @@ def reproduce_cmd(
 
     started = time.perf_counter()
     st = load_study(study).with_overrides(
-        seeds=seeds, levels=parse_levels(levels), data_path=str(data) if data else None
-    )
+        seeds=seeds, levels=parse_levels(levels), data_path=str(data) if data else None,
+        trust_pickle=trust_pickle,
+    )  # fmt: skip
     store = store or default_store_path(st.name)
     with _progress_bar(st.name) as progress:
         summary = run_sweep(st, store_path=store, workers=workers, device=device, progress=progress)

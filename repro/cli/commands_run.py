@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from repro.cli.app import app, out_console, print_json
+from colearn.errors import ConfigError
+from repro.cli.app import TRUST_PICKLE_HELP, app, out_console, print_json
 
 
 @app.command("studies")
@@ -51,6 +52,13 @@ def run_command(
     store: Path | None = typer.Option(
         None, "--store", help="Also write the run into this results store (SQLite)."
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="With --store: replace a stored copy made under other execution settings "
+        "(device, threads, torch version), whose numbers differ.",
+    ),
+    trust_pickle: bool = typer.Option(False, "--trust-pickle", help=TRUST_PICKLE_HELP),
 ) -> None:
     """Train and evaluate one run and print its metrics per test condition.
 
@@ -59,15 +67,26 @@ def run_command(
     import torch
 
     from repro.runs.execute import train_one
+    from repro.runs.ids import make_spec
+    from repro.runs.study import load_study
+    from repro.runs.sweep import check_single_run, execution_settings, store_single_run
+    from repro.training.train import resolve_device
 
-    torch.set_num_threads(max(1, threads))
-    spec, result = train_one(study, arm, level, seed, setting=setting, data=data, device=device)
+    if threads < 1:
+        raise ConfigError(f"--threads {threads} is not valid; give 1 or more.")
+    torch.set_num_threads(threads)
+    st = load_study(study).with_overrides(
+        data_path=str(data) if data is not None else None, trust_pickle=trust_pickle
+    )
     if store is not None:
-        from repro.runs.study import load_study
-        from repro.runs.sweep import store_single_run
-
-        st = load_study(study).with_overrides(data_path=str(data) if data else None)
-        store_single_run(st, spec, result, store)
+        # Refuse before training what the store would refuse after it.
+        planned = make_spec(st, setting, arm, level, seed)
+        execution = execution_settings(str(resolve_device(device)), torch.get_num_threads())
+        check_single_run(st, planned, store, execution, force)
+    spec, result = train_one(st, arm, level, seed, setting=setting, device=device)
+    if store is not None:
+        execution = execution_settings(result.device, torch.get_num_threads())
+        store_single_run(st, spec, result, store, execution, force)
     doc = {
         "run_id": spec.run_id,
         "study": spec.study,

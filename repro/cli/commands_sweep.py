@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from repro.cli.app import app, err_console, print_json
+from repro.cli.app import TRUST_PICKLE_HELP, app, err_console, print_json
 
 __all__ = ["export_command", "parse_levels", "status_command", "sweep_command"]
 
@@ -37,11 +37,20 @@ def parse_levels(text: str | None) -> list[float] | None:
         ) from None
 
 
-def _study(study: str, seeds: int | None, levels: str | None, data: Path | None):
+def _study(
+    study: str,
+    seeds: int | None,
+    levels: str | None,
+    data: Path | None,
+    trust_pickle: bool = False,
+):
     from repro.runs.study import load_study
 
     return load_study(study).with_overrides(
-        seeds=seeds, levels=parse_levels(levels), data_path=str(data) if data else None
+        seeds=seeds,
+        levels=parse_levels(levels),
+        data_path=str(data) if data else None,
+        trust_pickle=trust_pickle,
     )
 
 
@@ -62,6 +71,7 @@ def sweep_command(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Train failed runs again."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    trust_pickle: bool = typer.Option(False, "--trust-pickle", help=TRUST_PICKLE_HELP),
 ) -> None:
     """Train every run of a study's grid that the store does not hold yet (resumable).
 
@@ -69,7 +79,7 @@ def sweep_command(
     """
     from repro.runs.sweep import run_sweep
 
-    st = _study(study, seeds, levels, data)
+    st = _study(study, seeds, levels, data, trust_pickle)
     with _progress_bar(st.name) as progress:
         summary = run_sweep(
             st,
@@ -158,19 +168,24 @@ def export_command(
     """
     from analysis.tidy import write_table
     from colearn.errors import ConfigError, StoreError
+    from colearn.files import path_inside
     from repro.runs.store import ResultsStore, default_store_path
     from repro.runs.study import load_study
 
     if fmt not in ("csv", "parquet"):
         raise ConfigError(f"--format '{fmt}' is not valid; choose csv or parquet.")
     st = load_study(study)
-    out = out or Path("results") / f"{st.name}.{fmt}"
+    out = out or path_inside("results", f"{st.name}.{fmt}")
     if out.suffix.lower().lstrip(".") not in ((fmt,) if fmt == "csv" else ("parquet", "pq")):
         raise ConfigError(f"--out '{out}' does not end in .{fmt}; match it to --format {fmt}.")
-    with ResultsStore(store or default_store_path(st.name), st.name, readonly=True) as s:
+    store_path = store or default_store_path(st.name)
+    if out.resolve() == Path(store_path).resolve():
+        raise ConfigError(f"--out '{out}' is the results store itself; name another file.")
+    with ResultsStore(store_path, st.name, readonly=True) as s:
         table = s.tidy()
     if table.empty:
         raise StoreError(f"the store of study '{st.name}' holds no finished run yet; run a sweep.")
+    # written beside the target and moved into place: a kill leaves the previous export intact
     write_table(table, out)
     err_console.print(
         f"wrote {len(table)} rows ({table['run_id'].nunique()} runs) to {out}", highlight=False

@@ -37,7 +37,10 @@ def load_data(study: Study) -> MultimodalDataset:
         from repro.data.loaders import load_dataset
 
         data = load_dataset(
-            spec.path, format=spec.format, **{"primary": spec.primary, **spec.options}
+            spec.path,
+            format=spec.format,
+            trust_pickle=spec.trust_pickle,
+            **{"primary": spec.primary, **spec.options},
         )
     data = select_modalities(data, spec, study.name)
     check_dims(data, spec, study.name)

@@ -1,16 +1,57 @@
-"""Training one grid cell in this process: the spec's run configuration on loaded data."""
+"""Training one grid cell in this process, and checking that a study can train at all."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from colearn.errors import ConfigError
 from repro.data import MultimodalDataset
 from repro.runs.ids import RunSpec, make_spec
 from repro.runs.study import Study, load_study
 from repro.training.train import RunResult, train
 
-__all__ = ["train_one", "train_spec"]
+__all__ = ["prepare", "train_one", "train_spec"]
+
+
+def prepare(study: Study) -> MultimodalDataset:
+    """Load the study's data and check that every setting's model and loss fit them.
+
+    Everything a run could reject as bad input is checked here, so that commands can validate
+    the whole study before they create or change a results store: the data (path, format,
+    loader options, modalities, declared dims), the model kind and its settings, and the loss.
+
+    Parameters
+    ----------
+    study : Study
+        The study, command-line overrides applied.
+
+    Returns
+    -------
+    MultimodalDataset
+        The loaded data (callers that train in this process can reuse them).
+
+    Raises
+    ------
+    ConfigError, DataError
+        The first problem found, in one sentence.
+    """
+    from repro.data.sources import load_data
+    from repro.training.models import build_model
+    from repro.training.train import _loss
+
+    data = load_data(study)
+    for setting in study.setting_names:
+        config = study.run_config(setting)
+        _loss(config.training.loss, data.task)
+        try:
+            build_model(config.model.kind, data.dims, data.n_outputs, **config.model.params)
+        except (RuntimeError, MemoryError) as exc:  # e.g. a hidden size too large to allocate
+            raise ConfigError(
+                f"the model of study '{study.name}' (setting '{setting}') cannot be built: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
+            ) from None
+    return data
 
 
 def train_spec(
@@ -33,12 +74,19 @@ def train_one(
     setting: str = "default",
     data: str | Path | None = None,
     device: str = "cpu",
+    trust_pickle: bool = False,
 ) -> tuple[RunSpec, RunResult]:
-    """Load a study (name, file or object), its data, and train one run."""
+    """Load a study (name, file or object), its data, and train one run.
+
+    ``trust_pickle`` lets the loaders unpickle any class a pickled data file names (see
+    :func:`repro.data.loaders.load_dataset`); set it only for files you trust.
+    """
     from repro.data.sources import load_data
 
     st = study if isinstance(study, Study) else load_study(study)
-    st = st.with_overrides(data_path=str(data) if data is not None else None)
+    st = st.with_overrides(
+        data_path=str(data) if data is not None else None, trust_pickle=trust_pickle
+    )
     st.run_config(setting)  # fail on an unknown setting before loading data
     spec = make_spec(st, setting, arm, level, seed)
     dataset = load_data(st)

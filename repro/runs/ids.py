@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 
-from repro.runs.study import Study
+from colearn.errors import ConfigError
+from repro.runs.study import MAX_SEEDS, Study
+from repro.training.config import ARMS
 
 __all__ = ["RunSpec", "data_identity", "make_spec"]
 
@@ -47,7 +50,24 @@ def make_spec(study: Study, setting: str, arm: str, level: float | None, seed: i
     >>> a = make_spec(st, "default", "multimodal", 0.8, 0)
     >>> a.run_id == make_spec(st, "default", "multimodal", 0.8, 0).run_id
     True
+
+    Raises
+    ------
+    ConfigError
+        When the arm is unknown, a multimodal level is not a number in [0, 1], the seed index is
+        outside ``0 .. MAX_SEEDS - 1``, or the study has no such setting.
     """
+    if arm not in ARMS:
+        raise ConfigError(f"arm '{arm}' is unknown; valid: {', '.join(ARMS)}.")
+    if arm == "multimodal" and (
+        isinstance(level, bool)
+        or not isinstance(level, (int, float))
+        or not math.isfinite(level)
+        or not 0.0 <= level <= 1.0
+    ):
+        raise ConfigError(f"the multimodal arm needs a level in [0, 1], got {level!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEEDS:
+        raise ConfigError(f"seed index {seed!r} is outside 0 to {MAX_SEEDS - 1:,}.")
     level = None if arm == "unimodal" else float(level)
     identity = {
         "data": data_identity(study),

@@ -4,7 +4,13 @@ A run's row is written when the run is *claimed* (status ``running``, in a ``BEG
 transaction, only if the run is absent, failed and retried, or left ``running`` by a dead process)
 and *completed* in one transaction with all its results (metrics, test predictions, confusion
 matrices, per-epoch history).  A sweep killed at any moment therefore leaves no half-written run:
-at worst a ``running`` row whose owner is dead, which the next sweep reclaims.
+at worst a ``running`` row whose owner is dead, which the next sweep reclaims.  An owner is dead
+when its process is gone, is a zombie, or is another process under a reused pid (its start time
+differs; see :func:`process_identity`).
+
+A store is created only by colearn, whole: the schema is written to a temporary file that is then
+linked into place.  An existing file is opened only if it is a colearn store of the same study and
+schema version; any other file, SQLite or not, is refused untouched (:func:`check_store`).
 
 Tables (schema version :data:`SCHEMA_VERSION`)::
 
@@ -27,7 +33,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterable
@@ -37,55 +42,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from colearn.errors import StoreError
-from repro import __version__
+from colearn.errors import ConfigError, StoreError
+from colearn.files import check_name, path_inside
+from repro.runs.owners import process_alive, process_identity
+from repro.runs.storefile import SCHEMA_VERSION, Transaction, check_store, connect, create_store
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "ResultsStore", "default_store_path"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "ResultsStore",
+    "check_store",
+    "default_store_path",
+    "process_alive",
+    "process_identity",
+]
 
-SCHEMA_VERSION = 1
 STATUSES = ("running", "done", "failed")
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-# A run claimed on another host (or by a live-looking pid here) is abandoned after this many hours.
+# A run claimed on another host (or, where the owner's start time is unknown, by a live-looking
+# pid here) is abandoned after this many hours.
 STALE_HOURS = 24.0
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY, study TEXT NOT NULL, setting TEXT NOT NULL, arm TEXT NOT NULL,
-    level REAL, seed INTEGER NOT NULL, paired INTEGER NOT NULL DEFAULT 1,
-    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
-    config_json TEXT, identity_json TEXT, error TEXT, device TEXT, duration_s REAL,
-    n_test INTEGER, best_epoch INTEGER, versions_json TEXT, git_commit TEXT, host TEXT,
-    pid INTEGER, claim_token TEXT, claimed_at REAL, finished_at REAL);
-CREATE TABLE IF NOT EXISTS run_settings (
-    run_id TEXT NOT NULL, setting TEXT NOT NULL, PRIMARY KEY (run_id, setting));
-CREATE TABLE IF NOT EXISTS metrics (
-    run_id TEXT NOT NULL, condition TEXT NOT NULL, metric TEXT NOT NULL, value REAL,
-    PRIMARY KEY (run_id, condition, metric));
-CREATE TABLE IF NOT EXISTS predictions (
-    run_id TEXT NOT NULL, condition TEXT NOT NULL, test_index TEXT NOT NULL,
-    "values" TEXT NOT NULL, PRIMARY KEY (run_id, condition));
-CREATE TABLE IF NOT EXISTS confusion (
-    run_id TEXT NOT NULL, condition TEXT NOT NULL, matrix_json TEXT NOT NULL,
-    PRIMARY KEY (run_id, condition));
-CREATE TABLE IF NOT EXISTS history (
-    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, train_loss REAL, valid_loss REAL, lr REAL,
-    PRIMARY KEY (run_id, epoch));
-CREATE VIEW IF NOT EXISTS tidy AS
-    SELECT r.study AS study, s.setting AS setting, r.run_id AS run_id, r.arm AS arm,
-           r.level AS level, r.seed AS seed, r.paired AS paired, m.condition AS condition,
-           m.metric AS metric, m.value AS value, r.n_test AS n_test
-    FROM runs AS r
-    JOIN run_settings AS s ON s.run_id = r.run_id
-    JOIN metrics AS m ON m.run_id = r.run_id
-    WHERE r.status = 'done';
-"""
 _RESULT_TABLES = ("metrics", "predictions", "confusion", "history")
 
 
 def default_store_path(study_name: str) -> Path:
-    """``results/<study>.sqlite`` relative to the current directory."""
-    return Path("results") / f"{study_name}.sqlite"
+    """``results/<study>.sqlite`` relative to the current directory.
+
+    Raises
+    ------
+    ConfigError
+        When the study name is not a safe file name (:func:`colearn.files.check_name`) or the path
+        would leave ``results/`` (a link there pointing elsewhere).
+    """
+    return path_inside("results", f"{check_name(study_name, 'study name')}.sqlite")
 
 
 class ResultsStore:
@@ -103,8 +91,10 @@ class ResultsStore:
     Raises
     ------
     StoreError
-        When the file is not a SQLite database, holds another study or another schema version,
-        or (``readonly``) does not exist.
+        When the path cannot hold a store (a folder, a file under a file, a read-only file or
+        folder for writing), the file is not a colearn store (not SQLite, empty, another
+        program's database), holds another study or another schema version, or (``readonly``)
+        does not exist.
     """
 
     def __init__(self, path: str | Path, study: str, readonly: bool = False) -> None:
@@ -113,62 +103,15 @@ class ResultsStore:
         self.readonly = readonly
         self.host = socket.gethostname()
         self.pid = os.getpid()
-        self.token = uuid.uuid4().hex
-        _check_is_sqlite(self.path, must_exist=readonly)
-        try:
-            if readonly:
-                self.con = sqlite3.connect(
-                    f"file:{self.path}?mode=ro", uri=True, timeout=60, isolation_level=None
-                )
-            else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-                self.con.execute("PRAGMA journal_mode=WAL")
-                self.con.execute("PRAGMA synchronous=NORMAL")
-            self.con.execute("PRAGMA busy_timeout=60000")
-            self._init_schema()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open results store '{self.path}': {exc}.") from None
-
-    # -- opening ---------------------------------------------------------------------------
-
-    def _init_schema(self) -> None:
-        if not self.readonly:
-            with self._transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self.con.execute(statement)
-                meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
-                if not meta:
-                    now = str(time.time())
-                    self.con.executemany(
-                        "INSERT INTO meta VALUES (?, ?)",
-                        [
-                            ("schema_version", str(SCHEMA_VERSION)),
-                            ("study", self.study),
-                            ("colearn_version", __version__),
-                            ("created_at", now),
-                        ],
-                    )
-        try:
-            meta = dict(self.con.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.OperationalError:
-            raise StoreError(
-                f"'{self.path}' is a SQLite file but not a colearn results store."
-            ) from None
-        if meta.get("schema_version") != str(SCHEMA_VERSION):
-            raise StoreError(
-                f"results store '{self.path}' has schema version {meta.get('schema_version')}; "
-                f"this colearn reads version {SCHEMA_VERSION}."
-            )
-        if meta.get("study") != self.study:
-            raise StoreError(
-                f"results store '{self.path}' holds study '{meta.get('study')}', not "
-                f"'{self.study}'; pass another --store."
-            )
+        self.identity = process_identity(self.pid) or ""
+        # The token names this store object; the part after '@' names this process for others.
+        self.token = f"{uuid.uuid4().hex}@{self.identity}"
+        if not check_store(self.path, study, write=not readonly):
+            create_store(self.path, study)
+        self.con = connect(self.path, study, readonly)
 
     def _transaction(self):
-        return _Transaction(self.con)
+        return Transaction(self.con)
 
     def close(self) -> None:
         """Close the connection."""
@@ -183,12 +126,15 @@ class ResultsStore:
     # -- reading ---------------------------------------------------------------------------
 
     def statuses(self) -> dict[str, str]:
-        """``{run_id: status}`` of every run with a row; stale ``running`` rows read ``stale``."""
+        """``{run_id: status}`` of every run with a row; ``running`` rows of dead owners read
+        ``stale``."""
         out = {}
         now = time.time()
-        rows = self.con.execute("SELECT run_id, status, host, pid, claimed_at FROM runs")
-        for run_id, status, host, pid, claimed_at in rows:
-            if status == "running" and self._abandoned(host, pid, claimed_at, now):
+        rows = self.con.execute(
+            "SELECT run_id, status, host, pid, claimed_at, claim_token FROM runs"
+        )
+        for run_id, status, host, pid, claimed_at, token in rows:
+            if status == "running" and self._abandoned(host, pid, claimed_at, token, now):
                 status = "stale"
             out[run_id] = status
         return out
@@ -244,13 +190,51 @@ class ResultsStore:
             "versions": {k: v for k, v in versions.items() if v},
         }
 
+    def check_replace(self, run_id: str, execution: dict, force: bool = False) -> None:
+        """Raise unless :meth:`put` may replace the stored copy of ``run_id`` (if any).
+
+        Parameters
+        ----------
+        run_id : str
+        execution : dict
+            ``device`` (as a run reports it, e.g. ``cpu``), ``threads`` (torch CPU threads) and
+            ``torch`` (torch version): what changes a run's numbers beyond its id.
+        force : bool
+            Allow replacing a done run made under other execution settings.
+
+        Raises
+        ------
+        StoreError
+            When a live sweep is training the run right now.
+        ConfigError
+            When the run is stored as done under other (or unrecorded) execution settings and
+            ``force`` is not set: replacing it would change its numbers under the same id.
+        """
+        row = self.con.execute(
+            "SELECT status, host, pid, claimed_at, claim_token, device, config_json, "
+            "versions_json FROM runs WHERE run_id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            return
+        status, host, pid, claimed_at, token = row[:5]
+        if status == "running" and not self._abandoned(host, pid, claimed_at, token, time.time()):
+            raise StoreError(
+                f"run {run_id} is being trained by a sweep right now; try again after it."
+            )
+        diff = _execution_diff(_stored_execution(*row[5:]), execution)
+        if status == "done" and diff and not force:
+            raise ConfigError(
+                f"run {run_id} is stored with results made under other execution settings "
+                f"({diff}); pass --force to replace them."
+            )
+
     # -- writing ---------------------------------------------------------------------------
 
     def add_memberships(self, settings: dict[str, Iterable[str]]) -> None:
         """Record which settings each run belongs to (``{run_id: settings}``; idempotent)."""
-        rows = [(run_id, s) for run_id, names in settings.items() for s in names]
         with self._transaction():
-            self.con.executemany("INSERT OR IGNORE INTO run_settings VALUES (?, ?)", rows)
+            self._add_memberships(settings)
 
     def claim(self, spec: Any, retry_failed: bool = False, config: dict | None = None) -> bool:
         """Mark a run ``running`` for this process if nobody else holds or finished it.
@@ -272,39 +256,27 @@ class ResultsStore:
         now = time.time()
         with self._transaction():
             row = self.con.execute(
-                "SELECT status, host, pid, claimed_at FROM runs WHERE run_id = ?", (spec.run_id,)
+                "SELECT status, host, pid, claimed_at, claim_token FROM runs WHERE run_id = ?",
+                (spec.run_id,),
             ).fetchone()
             if row is not None:
-                status, host, pid, claimed_at = row
+                status, host, pid, claimed_at, token = row
                 free = (status == "failed" and retry_failed) or (
-                    status == "running" and self._abandoned(host, pid, claimed_at, now)
+                    status == "running" and self._abandoned(host, pid, claimed_at, token, now)
                 )
                 if not free:
                     return False
-                self._delete_results(spec.run_id)
-                self.con.execute("DELETE FROM runs WHERE run_id = ?", (spec.run_id,))
-            self.con.execute(
-                "INSERT INTO runs (run_id, study, setting, arm, level, seed, paired, status, "
-                "config_json, identity_json, host, pid, claim_token, claimed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, 1, 'running', ?, ?, ?, ?, ?, ?)",
-                (
-                    spec.run_id,
-                    spec.study,
-                    spec.setting,
-                    spec.arm,
-                    spec.level,
-                    spec.seed,
-                    json.dumps(config, sort_keys=True, default=str) if config else None,
-                    spec.identity_json,
-                    self.host,
-                    self.pid,
-                    self.token,
-                    now,
-                ),
-            )
+                self._delete_run(spec.run_id)
+            self._insert_claim(spec, config, now)
         return True
 
-    def complete(self, run_id: str, result: Any, provenance: dict | None = None) -> bool:
+    def complete(
+        self,
+        run_id: str,
+        result: Any,
+        provenance: dict | None = None,
+        execution: dict | None = None,
+    ) -> bool:
         """Write a claimed run's results and mark it ``done``, all in one transaction.
 
         Parameters
@@ -313,65 +285,56 @@ class ResultsStore:
         result : repro.training.train.RunResult
         provenance : dict, optional
             ``versions`` (dict) and ``git_commit`` (str) of the code that ran it.
+        execution : dict, optional
+            How it ran beyond its id (``threads``), kept under ``execution`` in its config.
 
         Returns
         -------
         bool
             False when this process no longer owns the claim (then nothing is written).
         """
-        prov = provenance or {}
         with self._transaction():
             if not self._owns(run_id):
                 return False
-            self._delete_results(run_id)
-            self.con.executemany(
-                "INSERT INTO metrics VALUES (?, ?, ?, ?)",
-                [
-                    (run_id, cond, name, _float(value))
-                    for cond, values in result.metrics.items()
-                    for name, value in values.items()
-                ],
-            )
-            index = json.dumps(np.asarray(result.test_index).tolist())
-            self.con.executemany(
-                'INSERT INTO predictions (run_id, condition, test_index, "values") '
-                "VALUES (?, ?, ?, ?)",
-                [
-                    (run_id, cond, index, json.dumps(np.asarray(pred).tolist()))
-                    for cond, pred in result.predictions.items()
-                ],
-            )
-            self.con.executemany(
-                "INSERT INTO confusion VALUES (?, ?, ?)",
-                [
-                    (run_id, cond, json.dumps(np.asarray(cm).tolist()))
-                    for cond, cm in result.confusion.items()
-                ],
-            )
-            self.con.executemany(
-                "INSERT INTO history VALUES (?, ?, ?, ?, ?)",
-                [
-                    (run_id, int(h["epoch"]), _float(h.get("train_loss")),
-                     _float(h.get("valid_loss")), _float(h.get("lr")))
-                    for h in result.history
-                ],
-            )  # fmt: skip
-            self.con.execute(
-                "UPDATE runs SET status = 'done', error = NULL, device = ?, duration_s = ?, "
-                "n_test = ?, best_epoch = ?, versions_json = ?, git_commit = ?, finished_at = ? "
-                "WHERE run_id = ?",
-                (
-                    result.device,
-                    float(result.duration_s),
-                    int(result.n_test),
-                    int(result.best_epoch),
-                    json.dumps(prov.get("versions", {}), sort_keys=True),
-                    prov.get("git_commit"),
-                    time.time(),
-                    run_id,
-                ),
-            )
+            self._write_results(run_id, result, provenance or {}, execution or {})
         return True
+
+    def put(
+        self,
+        spec: Any,
+        result: Any,
+        settings: Iterable[str],
+        config: dict | None = None,
+        provenance: dict | None = None,
+        execution: dict | None = None,
+        force: bool = False,
+    ) -> None:
+        """Store a run trained outside a sweep, replacing a stored copy, in one transaction.
+
+        Parameters
+        ----------
+        spec : repro.runs.ids.RunSpec
+        result : repro.training.train.RunResult
+        settings : iterable of str
+            The settings the run belongs to.
+        config, provenance, execution : dict, optional
+            As for :meth:`claim` and :meth:`complete`; ``execution`` also holds ``device`` and
+            ``torch`` for the comparison with a stored copy.
+        force : bool
+            Replace a stored done run even if it was made with other execution settings.
+
+        Raises
+        ------
+        StoreError, ConfigError
+            As :meth:`check_replace`.
+        """
+        execution = execution or {}
+        with self._transaction():
+            self.check_replace(spec.run_id, execution, force)
+            self._delete_run(spec.run_id)
+            self._add_memberships({spec.run_id: settings})
+            self._insert_claim(spec, config, time.time())
+            self._write_results(spec.run_id, result, provenance or {}, execution)
 
     def fail(self, run_id: str, error: str, duration_s: float | None = None) -> bool:
         """Mark a claimed run ``failed`` and keep its error text (never counted as done)."""
@@ -397,7 +360,88 @@ class ResultsStore:
                 n += cur.rowcount
         return n
 
-    # -- helpers ---------------------------------------------------------------------------
+    # -- helpers (called inside a transaction) ----------------------------------------------
+
+    def _add_memberships(self, settings: dict[str, Iterable[str]]) -> None:
+        rows = [(run_id, s) for run_id, names in settings.items() for s in names]
+        self.con.executemany("INSERT OR IGNORE INTO run_settings VALUES (?, ?)", rows)
+
+    def _insert_claim(self, spec: Any, config: dict | None, now: float) -> None:
+        self.con.execute(
+            "INSERT INTO runs (run_id, study, setting, arm, level, seed, paired, status, "
+            "config_json, identity_json, host, pid, claim_token, claimed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 1, 'running', ?, ?, ?, ?, ?, ?)",
+            (
+                spec.run_id,
+                spec.study,
+                spec.setting,
+                spec.arm,
+                spec.level,
+                spec.seed,
+                json.dumps(config, sort_keys=True, default=str) if config else None,
+                spec.identity_json,
+                self.host,
+                self.pid,
+                self.token,
+                now,
+            ),
+        )
+
+    def _write_results(self, run_id: str, result: Any, prov: dict, execution: dict) -> None:
+        self._delete_results(run_id)
+        self.con.executemany(
+            "INSERT INTO metrics VALUES (?, ?, ?, ?)",
+            [
+                (run_id, cond, name, _float(value))
+                for cond, values in result.metrics.items()
+                for name, value in values.items()
+            ],
+        )
+        index = json.dumps(np.asarray(result.test_index).tolist())
+        self.con.executemany(
+            'INSERT INTO predictions (run_id, condition, test_index, "values") VALUES (?, ?, ?, ?)',
+            [
+                (run_id, cond, index, json.dumps(np.asarray(pred).tolist()))
+                for cond, pred in result.predictions.items()
+            ],
+        )
+        self.con.executemany(
+            "INSERT INTO confusion VALUES (?, ?, ?)",
+            [
+                (run_id, cond, json.dumps(np.asarray(cm).tolist()))
+                for cond, cm in result.confusion.items()
+            ],
+        )
+        self.con.executemany(
+            "INSERT INTO history VALUES (?, ?, ?, ?, ?)",
+            [
+                (run_id, int(h["epoch"]), _float(h.get("train_loss")),
+                 _float(h.get("valid_loss")), _float(h.get("lr")))
+                for h in result.history
+            ],
+        )  # fmt: skip
+        (config_json,) = self.con.execute(
+            "SELECT config_json FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        config = json.loads(config_json) if config_json else {}
+        if "threads" in execution:
+            config["execution"] = {"threads": int(execution["threads"])}
+        self.con.execute(
+            "UPDATE runs SET status = 'done', error = NULL, device = ?, duration_s = ?, "
+            "n_test = ?, best_epoch = ?, versions_json = ?, git_commit = ?, finished_at = ?, "
+            "config_json = ? WHERE run_id = ?",
+            (
+                result.device,
+                float(result.duration_s),
+                int(result.n_test),
+                int(result.best_epoch),
+                json.dumps(prov.get("versions", {}), sort_keys=True),
+                prov.get("git_commit"),
+                time.time(),
+                json.dumps(config, sort_keys=True, default=str) if config else None,
+                run_id,
+            ),
+        )
 
     def _owns(self, run_id: str) -> bool:
         row = self.con.execute(
@@ -405,59 +449,51 @@ class ResultsStore:
         ).fetchone()
         return row is not None and row[0] == "running" and row[1] == self.token
 
+    def _delete_run(self, run_id: str) -> None:
+        self._delete_results(run_id)
+        self.con.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+
     def _delete_results(self, run_id: str) -> None:
         for table in _RESULT_TABLES:
             self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
 
-    def _abandoned(self, host: str, pid: int, claimed_at: float | None, now: float) -> bool:
-        """A ``running`` row whose owner is dead (same host) or silent for too long (elsewhere)."""
+    def _abandoned(
+        self, host: str, pid: int, claimed_at: float | None, token: str | None, now: float
+    ) -> bool:
+        """A ``running`` row whose owner is dead (same host) or silent for too long (elsewhere).
+
+        On this host the owner is dead when its process is gone, a zombie, or another process
+        under the same pid (its recorded identity differs).  Claims that record no identity
+        (made off Linux or by an older colearn) also expire after :data:`STALE_HOURS`, since a
+        reused pid could make their owner look alive.
+        """
         too_old = claimed_at is None or now - claimed_at > STALE_HOURS * 3600
-        if host == self.host:
-            # pid reuse could make a dead owner look alive: old claims expire anyway
-            return pid != self.pid and (too_old or not _pid_alive(pid))
-        return too_old
+        if host != self.host:
+            return too_old
+        identity = (token or "").partition("@")[2]
+        if not process_alive(pid, identity):
+            return True
+        return too_old and not (identity and self.identity)
 
 
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on any exception, Ctrl-C included)."""
-
-    def __init__(self, con: sqlite3.Connection) -> None:
-        self.con = con
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.con.execute("BEGIN IMMEDIATE")
-        return self.con
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.con.execute("COMMIT")
-        else:
-            self.con.execute("ROLLBACK")
+def _stored_execution(device: str | None, config_json: str | None, versions_json: str | None):
+    """The execution settings a stored run records (None where it records nothing)."""
+    config = json.loads(config_json) if config_json else {}
+    versions = json.loads(versions_json) if versions_json else {}
+    return {
+        "device": device,
+        "threads": (config.get("execution") or {}).get("threads"),
+        "torch": versions.get("torch"),
+    }
 
 
-def _check_is_sqlite(path: Path, must_exist: bool) -> None:
-    if not path.exists():
-        if must_exist:
-            raise StoreError(f"results store '{path}' does not exist; run a sweep first.")
-        return
-    if path.is_dir():
-        raise StoreError(f"results store '{path}' is a folder; pass a file path with --store.")
-    with path.open("rb") as fh:
-        head = fh.read(len(_SQLITE_MAGIC))
-    if head and head != _SQLITE_MAGIC:
-        raise StoreError(f"'{path}' is not a SQLite file; pass a results store with --store.")
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _execution_diff(stored: dict, new: dict) -> str:
+    """``"threads 1 → 2, device unknown → cpu"`` for the keys of ``new`` that differ."""
+    return ", ".join(
+        f"{key} {'unknown' if stored.get(key) is None else stored[key]} → {value}"
+        for key, value in new.items()
+        if stored.get(key) != value
+    )
 
 
 def _float(value: Any) -> float | None:

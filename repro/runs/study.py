@@ -13,11 +13,17 @@ A study file has these tables (every key optional unless marked; unknown keys ar
     [analysis]  metric, higher_is_better, alpha, margin, paired
     [[claims]]  id*, level*, metric*, paper_value, expected*, text
 
+Every value is checked when the file is loaded: names that become file names (the study and
+its settings) must be safe slugs, and every number has a range (epochs ≥ 1, batch size ≥ 2,
+learning rate finite and > 0, α in (0, 0.5), margin finite and > 0, levels in [0, 1], at most
+:data:`MAX_SEEDS` seed indices and :data:`MAX_RUNS` runs in the grid).
+
 See ``repro/studies/synthetic.toml`` for a commented example.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -25,9 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from colearn.errors import ConfigError
+from colearn.files import check_name
 from repro.training.config import ModelSpec, Protocol, RunConfig, TrainingSpec
 
 __all__ = [
+    "MAX_RUNS",
+    "MAX_SEEDS",
     "AnalysisSpec",
     "Claim",
     "DataSpec",
@@ -37,6 +46,10 @@ __all__ = [
 ]
 
 LABELS = ("NCL", "NeCL", "PCL", "inconclusive")
+#: Most seed indices a study may ask for (a grid of this many seeds builds in seconds).
+MAX_SEEDS = 10_000
+#: Most runs a study's grid may hold: settings × (levels + 1 baseline) × seeds.
+MAX_RUNS = 200_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,9 @@ class DataSpec:
     modalities: tuple[str, ...] = ()
     options: dict = field(default_factory=dict)
     dims: dict = field(default_factory=dict)
+    # Set only by the command line's --trust-pickle, never by a study file: a study file must not
+    # be able to make colearn run the code a pickle names.
+    trust_pickle: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,8 +132,10 @@ class Study:
         seeds: int | None = None,
         levels: list[float] | None = None,
         data_path: str | None = None,
+        trust_pickle: bool = False,
     ) -> Study:
-        """A copy with the command line's ``--seeds``, ``--levels`` and ``--data`` applied."""
+        """A copy with the command line's ``--seeds``, ``--levels``, ``--data`` and
+        ``--trust-pickle`` applied (each checked as in a study file)."""
         study = self
         if seeds is not None:
             study = replace(study, seeds=_check_seeds(seeds, "--seeds"))
@@ -125,6 +143,9 @@ class Study:
             study = replace(study, levels=_check_levels(levels, "--levels"))
         if data_path is not None:
             study = replace(study, data=replace(study.data, path=str(data_path), source="file"))
+        if trust_pickle:
+            study = replace(study, data=replace(study.data, trust_pickle=True))
+        _check_grid_size(study, "--seeds/--levels")
         return study
 
     def require_data(self) -> None:
@@ -235,7 +256,7 @@ def _check_levels(levels: Any, where: str) -> tuple[float, ...]:
         raise ConfigError(f"{where}: levels must be a non-empty list of numbers in [0, 1].")
     out = []
     for lv in levels:
-        if isinstance(lv, bool) or not isinstance(lv, (int, float)) or not 0.0 <= lv <= 1.0:
+        if not _is_number(lv) or not 0.0 <= lv <= 1.0:  # NaN fails the comparison too
             raise ConfigError(f"{where}: level {lv!r} is outside [0, 1].")
         out.append(float(lv))
     if len(set(out)) != len(out):
@@ -244,9 +265,121 @@ def _check_levels(levels: Any, where: str) -> tuple[float, ...]:
 
 
 def _check_seeds(seeds: Any, where: str) -> int:
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ConfigError(f"{where}: seeds must be an integer of at least 1, got {seeds!r}.")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise ConfigError(
+            f"{where}: seeds must be an integer from 1 to {MAX_SEEDS:,}, got {seeds!r}."
+        )
     return seeds
+
+
+def _check_grid_size(study: Study, where: str) -> None:
+    n_settings = len(study.setting_names)
+    runs = n_settings * (len(study.levels) + 1) * study.seeds
+    if runs > MAX_RUNS:
+        raise ConfigError(
+            f"{where}: the grid of study '{study.name}' would hold {runs:,} runs "
+            f"({n_settings} setting{'s' * (n_settings > 1)} × ({len(study.levels)} levels + "
+            f"baseline) × {study.seeds} seeds); at most {MAX_RUNS:,} are allowed."
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_range(value: Any, where: str, what: str, low: float, high: float = math.inf) -> None:
+    """``low <= value <= high`` for a finite number (TOML also spells nan and inf)."""
+    if not _is_number(value) or not math.isfinite(value) or not low <= value <= high:
+        upper = "" if high == math.inf else f" and at most {_fmt(high)}"
+        raise ConfigError(f"{where}: {what} must be at least {_fmt(low)}{upper}, got {value!r}.")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,}" if isinstance(x, int) else f"{x:g}"
+
+
+def _check_open(value: Any, where: str, what: str, low: float, high: float = math.inf) -> None:
+    """``low < value < high`` for a finite number."""
+    if not _is_number(value) or not math.isfinite(value) or not low < value < high:
+        span = f"above {low:g}" if high == math.inf else f"between {low:g} and {high:g} (excluded)"
+        raise ConfigError(f"{where}: {what} must be a finite number {span}, got {value!r}.")
+
+
+def _check_training(training: TrainingSpec, where: str) -> TrainingSpec:
+    """Raise :class:`ConfigError` unless every training value can train a model; return it.
+
+    Ranges: ``epochs`` 1 to 100,000; ``batch_size`` 2 (BatchNorm needs two items) to
+    1,000,000; ``lr`` finite and > 0; ``plateau_patience`` and ``early_stopping`` ≥ 0 (0 turns
+    early stopping off); ``plateau_factor`` in (0, 1).
+    """
+    _check_range(training.epochs, where, "[training] epochs", 1, 100_000)
+    _check_range(training.batch_size, where, "[training] batch_size", 2, 1_000_000)
+    _check_open(training.lr, where, "[training] lr", 0.0)
+    _check_range(training.plateau_patience, where, "[training] plateau_patience", 0, 10**9)
+    _check_open(training.plateau_factor, where, "[training] plateau_factor", 0.0, 1.0)
+    _check_range(training.early_stopping, where, "[training] early_stopping", 0, 10**9)
+    return training
+
+
+def _check_analysis(analysis: AnalysisSpec, where: str) -> AnalysisSpec:
+    # The analysis tests need 0 < α < 0.5 (two one-sided tests at α each) and a positive margin.
+    _check_open(analysis.alpha, where, "[analysis] alpha", 0.0, 0.5)
+    _check_open(analysis.margin, where, "[analysis] margin", 0.0)
+    if not analysis.metric:
+        raise ConfigError(f"{where}: [analysis] metric must name a metric, e.g. 'accuracy'.")
+    return analysis
+
+
+def _check_claim(claim: dict, where: str) -> Claim:
+    for key in ("id", "metric"):
+        if not claim[key].strip():
+            raise ConfigError(f"{where}: {key} must not be empty.")
+    _check_range(claim["level"], where, "level", 0.0, 1.0)
+    if "paper_value" in claim and not math.isfinite(claim["paper_value"]):
+        raise ConfigError(
+            f"{where}: paper_value must be a finite number, got {claim['paper_value']!r}."
+        )
+    return Claim(**{**claim, "level": float(claim["level"])})
+
+
+def _check_modality_names(names: Any, where: str, key: str) -> tuple[str, ...]:
+    if not all(isinstance(m, str) and m for m in names):
+        raise ConfigError(f"{where}: [data] {key} must be a list of modality names, got {names!r}.")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: [data] {key} = {names!r} names a modality twice.")
+    return tuple(names)
+
+
+def _check_data(data: dict, where: str) -> DataSpec:
+    for key in ("dropped", "modalities"):
+        if key in data:
+            data[key] = _check_modality_names(data[key], where, key)
+    for mod, width in data.get("dims", {}).items():
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 10**7:
+            raise ConfigError(
+                f"{where}: [data.dims] {mod} must be a positive integer, got {width!r}."
+            )
+    spec = DataSpec(**data)
+    if spec.source == "synthetic":
+        from repro.data.synthetic import PRESETS
+
+        if spec.preset not in PRESETS:
+            raise ConfigError(
+                f"{where}: [data] preset = {spec.preset!r} is not valid; choose one of "
+                f"{', '.join(PRESETS)}."
+            )
+    from repro.data.loaders import FORMATS
+
+    if spec.format not in ("auto", *FORMATS):
+        raise ConfigError(
+            f"{where}: [data] format = {spec.format!r} is not valid; choose one of auto, "
+            f"{', '.join(FORMATS)}."
+        )
+    if spec.primary in spec.dropped:
+        raise ConfigError(f"{where}: primary modality '{spec.primary}' is also listed as dropped.")
+    if not spec.dropped:
+        raise ConfigError(f"{where}: [data] dropped must name at least one modality.")
+    return spec
 
 
 def parse_study(doc: dict, where: str) -> Study:
@@ -257,47 +390,50 @@ def parse_study(doc: dict, where: str) -> Study:
     head = _checked(doc.get("study", {}), "study", where)
     if "name" not in head:
         raise ConfigError(f"{where}: [study] needs a name.")
+    # The name becomes results/<name>.sqlite and reports/<name>/.
+    check_name(head["name"], f"{where}: [study] name")
+    _check_range(head.get("seed", 0), where, "[study] seed", 0, 2**63 - 1)
     if "data" not in doc or "model" not in doc:
         raise ConfigError(f"{where}: a study needs a [data] and a [model] table.")
-    data = _checked(doc["data"], "data", where)
-    for key in ("dropped", "modalities"):
-        if key in data:
-            data[key] = tuple(str(m) for m in data[key])
-    for mod, width in data.get("dims", {}).items():
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-            raise ConfigError(
-                f"{where}: [data.dims] {mod} must be a positive integer, got {width!r}."
-            )
-    data_spec = DataSpec(**data)
-    if data_spec.primary in data_spec.dropped:
-        raise ConfigError(
-            f"{where}: primary modality '{data_spec.primary}' is also listed as dropped."
-        )
-    if not data_spec.dropped:
-        raise ConfigError(f"{where}: [data] dropped must name at least one modality.")
-    model = dict(doc["model"])
-    if not isinstance(model.get("kind"), str):
+    data_spec = _check_data(_checked(doc["data"], "data", where), where)
+    model = doc["model"]
+    if not isinstance(model, dict) or not isinstance(model.get("kind"), str):
         raise ConfigError(f"{where}: [model] needs a kind (eflstm, mfn or mlp).")
+    model = dict(model)
     settings = {}
-    for name, over in doc.get("settings", {}).items():
+    raw_settings = doc.get("settings", {})
+    if not isinstance(raw_settings, dict):
+        raise ConfigError(f"{where}: [settings] must be a table of named settings.")
+    for name, over in raw_settings.items():
+        # Setting names become parts of figure file names.
+        check_name(name, f"{where}: setting name")
         if not isinstance(over, dict):
             raise ConfigError(f"{where}: [settings.{name}] must be a table.")
         for key, table in over.items():
             if key == "model":
+                if not isinstance(table, dict):
+                    raise ConfigError(f"{where}: [settings.{name}.model] must be a table.")
                 continue
             if key not in ("protocol", "training"):
                 raise ConfigError(
                     f"{where}: [settings.{name}] may override protocol, model or training, not '{key}'."
                 )
-            _checked(table, key, f"{where} [settings.{name}]")
-        settings[str(name)] = over
+            over = {**over, key: _numeric(_checked(table, key, f"{where} [settings.{name}]"))}
+        settings[name] = over
     claims = []
-    for i, raw in enumerate(doc.get("claims", [])):
+    raw_claims = doc.get("claims", [])
+    if not isinstance(raw_claims, list):
+        raise ConfigError(f"{where}: claims must be an array of tables, [[claims]].")
+    for i, raw in enumerate(raw_claims):
         c = _checked(raw, "claim", f"{where} claim {i + 1}")
         missing = [k for k in ("id", "level", "metric", "expected") if k not in c]
         if missing:
             raise ConfigError(f"{where}: claim {i + 1} misses {', '.join(missing)}.")
-        claims.append(Claim(**{**c, "level": float(c["level"])}))
+        claims.append(_check_claim(c, f"{where} claim {i + 1}"))
+    ids = [c.id for c in claims]
+    if len(set(ids)) != len(ids):
+        twice = next(i for i in ids if ids.count(i) > 1)
+        raise ConfigError(f"{where}: claim id '{twice}' is used twice; give each claim its own.")
     study = Study(
         name=head["name"],
         description=head.get("description", ""),
@@ -308,13 +444,18 @@ def parse_study(doc: dict, where: str) -> Study:
         model=ModelSpec(model.pop("kind"), model),
         training=TrainingSpec(**_numeric(_checked(doc.get("training", {}), "training", where))),
         protocol=Protocol(**_checked(doc.get("protocol", {}), "protocol", where)),
-        analysis=AnalysisSpec(**_checked(doc.get("analysis", {}), "analysis", where)),
+        analysis=_check_analysis(
+            AnalysisSpec(**_checked(doc.get("analysis", {}), "analysis", where)), where
+        ),
         settings=settings,
         claims=tuple(claims),
         source_file=where,
     )
     for name in study.setting_names:
-        study.run_config(name)  # every override must form a valid configuration
+        # every override must form a valid configuration
+        inside = where if name == "default" else f"{where} [settings.{name}]"
+        _check_training(study.run_config(name).training, inside)
+    _check_grid_size(study, where)
     return study
 
 
@@ -347,7 +488,9 @@ def load_study(name_or_path: str | Path) -> Study:
             "nor a study file."
         )
     try:
-        doc = tomllib.loads(path.read_text())
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"study file '{path}' is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"study file '{path}' cannot be read: {exc.strerror or exc}.") from None
     return parse_study(doc, str(name_or_path) if str(name_or_path) in builtin else str(path))

@@ -1,5 +1,9 @@
 """Sweeps: train what a study's grid still lacks, and write each finished run to the store.
 
+Before it creates or changes a store, a sweep checks the whole command: the executor, the store
+file, the device, and the study itself (its data are loaded and every setting's model is built
+on them, :func:`repro.runs.execute.prepare`).  Bad input therefore leaves the store as it was.
+
 The driver claims a run just before handing it to an executor (so two sweeps on one store share
 the work and never train a run twice), writes each outcome as it arrives (one transaction per
 run), and on Ctrl-C stops submitting, keeps what finished and gives back the claims of the runs it
@@ -23,10 +27,24 @@ from pathlib import Path
 
 from colearn.errors import ConfigError
 from repro.runs.grid import Grid, build_grid
-from repro.runs.store import ResultsStore, default_store_path
+from repro.runs.ids import RunSpec, make_spec
+from repro.runs.store import ResultsStore, check_store, default_store_path
 from repro.runs.study import Study
 
-__all__ = ["SweepSummary", "grid_status", "provenance", "store_single_run", "run_sweep"]
+__all__ = [
+    "MAX_WORKERS",
+    "SweepSummary",
+    "check_single_run",
+    "execution_settings",
+    "grid_status",
+    "provenance",
+    "run_sweep",
+    "store_single_run",
+]
+
+
+#: Most runs a sweep keeps in flight at once (processes, or tasks on a Ray cluster).
+MAX_WORKERS = 1024
 
 
 @dataclass
@@ -105,7 +123,7 @@ def run_sweep(
     store_path : str or pathlib.Path, optional
         The results store; default ``results/<study>.sqlite``.
     workers : int, optional
-        Runs at once (default: the machine's cores).
+        Runs at once, 1 to :data:`MAX_WORKERS` (default: the machine's cores).
     executor : {"local", "ray", "inline"}
     device : str
         ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
@@ -124,47 +142,65 @@ def run_sweep(
     Raises
     ------
     ConfigError
-        When the study needs data it lacks, the device is unavailable, or a run reports bad input
-        (the sweep stops, keeping what finished).
+        When ``workers`` or ``executor`` is invalid, the study cannot train (its data, model or
+        loss; checked before the store is touched), the device is unavailable, or a run reports
+        bad input (the sweep stops, keeping what finished).
     StoreError
         When the store cannot be used (not SQLite, another study's store).
     """
     started = time.perf_counter()
+    from repro.runs.execute import prepare
+    from repro.runs.executors import check_executor
+    from repro.runs.executors.base import keep_data
+
+    path = Path(store_path) if store_path else default_store_path(study.name)
+    # Check the whole command before the store is created or changed.
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise ConfigError(f"--workers {workers} is not valid; give 1 to {MAX_WORKERS}.")
+    check_executor(executor)
+    check_store(path, study.name, write=True)
     study.require_data()
     if executor != "ray":  # a Ray driver may lack the GPUs its workers have
         from repro.training.train import resolve_device
 
         resolve_device(device)
+    data = prepare(study)
+    if executor == "inline":
+        keep_data(study, data)  # runs train in this process: load the data once
+    del data
     grid = build_grid(study)
-    path = Path(store_path) if store_path else default_store_path(study.name)
     workers = max(1, int(workers or os.cpu_count() or 1))
-    store = ResultsStore(path, study.name)
     prov = provenance()
     tally = {"ran": 0, "failed": 0}
     stop = threading.Event()
     fatal: list[str] = []
     claimed: set[str] = set()
-    try:
-        store.add_memberships(grid.settings)
-        statuses = store.statuses()
-        todo = [
-            s
-            for s in grid
-            if statuses.get(s.run_id) in (None, "stale")
-            or (retry_failed and statuses.get(s.run_id) == "failed")
-        ]
-        counts = _count(grid, statuses)
-        done, failed = counts["done"], counts["failed"] - (counts["failed"] if retry_failed else 0)
-        if progress:
-            progress("start", len(grid), done, failed)
-        if todo:
+    # The executor starts (a Ray cluster is reached) before the store is opened, so that a
+    # cluster that cannot be reached leaves no store behind either.
+    with _executor(executor, study, workers, device, address) as ex:
+        store = ResultsStore(path, study.name)
+        try:
+            store.add_memberships(grid.settings)
+            statuses = store.statuses()
+            todo = [
+                s
+                for s in grid
+                if statuses.get(s.run_id) in (None, "stale")
+                or (retry_failed and statuses.get(s.run_id) == "failed")
+            ]
+            counts = _count(grid, statuses)
+            done = counts["done"]
+            failed = 0 if retry_failed else counts["failed"]
+            if progress:
+                progress("start", len(grid), done, failed)
             configs = {name: _config(study, name) for name in study.setting_names}
 
             def handle(outcome) -> None:
                 nonlocal done, failed
                 claimed.discard(outcome.run_id)
                 if outcome.ok:
-                    if store.complete(outcome.run_id, outcome.result, prov):
+                    execution = {"threads": outcome.threads} if outcome.threads else None
+                    if store.complete(outcome.run_id, outcome.result, prov, execution):
                         done += 1
                         tally["ran"] += 1
                 elif outcome.bad_input:
@@ -178,33 +214,17 @@ def run_sweep(
                 if progress:
                     progress("update", len(grid), done, failed)
 
-            with _stop_on_sigint(stop), _executor(executor, study, workers, device, address) as ex:
-                queue = iter(todo)
-                exhausted = False
-                while True:
-                    while not stop.is_set() and not exhausted and ex.in_flight() < ex.capacity:
-                        spec = next(queue, None)
-                        if spec is None:
-                            exhausted = True
-                        elif store.claim(spec, retry_failed, configs[spec.setting]):
-                            claimed.add(spec.run_id)
-                            ex.submit(spec)
-                    if stop.is_set():
-                        for outcome in ex.cancel():
-                            handle(outcome)
-                        break
-                    if ex.in_flight() == 0:
-                        break
-                    for outcome in ex.wait(timeout=0.5):
-                        handle(outcome)
-        if claimed:
-            store.release(claimed)
-            claimed.clear()
-        final = _count(grid, store.statuses())
-    finally:
-        if claimed:
-            store.release(claimed)
-        store.close()
+            if todo:
+                with _stop_on_sigint(stop):
+                    _drive(ex, iter(todo), store, retry_failed, configs, claimed, stop, handle)
+            if claimed:
+                store.release(claimed)
+                claimed.clear()
+            final = _count(grid, store.statuses())
+        finally:
+            if claimed:
+                store.release(claimed)
+            store.close()
     if progress:
         progress("end", len(grid), final["done"], final["failed"])
     if fatal:
@@ -220,24 +240,84 @@ def run_sweep(
     )
 
 
-def store_single_run(study: Study, spec, result, store_path: str | Path) -> None:
+def _drive(ex, queue, store, retry_failed, configs, claimed, stop, handle) -> None:
+    """Keep the executor full: claim and submit runs, hand outcomes to ``handle``, until done
+    or ``stop`` is set (then cancel what is in flight)."""
+    exhausted = False
+    while True:
+        while not stop.is_set() and not exhausted and ex.in_flight() < ex.capacity:
+            spec = next(queue, None)
+            if spec is None:
+                exhausted = True
+            elif store.claim(spec, retry_failed, configs[spec.setting]):
+                claimed.add(spec.run_id)
+                ex.submit(spec)
+        if stop.is_set():
+            for outcome in ex.cancel():
+                handle(outcome)
+            return
+        if ex.in_flight() == 0:
+            return
+        for outcome in ex.wait(timeout=0.5):
+            handle(outcome)
+
+
+def execution_settings(device: str, threads: int) -> dict:
+    """What changes a run's numbers beyond its id: the device a run reports (``cpu``,
+    ``cuda:0``), its torch CPU threads, and the torch version."""
+    return {"device": device, "threads": int(threads), "torch": provenance()["versions"]["torch"]}
+
+
+def check_single_run(
+    study: Study, spec: RunSpec, store_path: str | Path, execution: dict, force: bool = False
+) -> None:
+    """Raise, before training, when ``colearn run --store`` could not store ``spec``.
+
+    Raises
+    ------
+    StoreError
+        When the store cannot be used (see :func:`repro.runs.store.check_store`) or a sweep is
+        training the run right now.
+    ConfigError
+        When the store holds the run as done under other execution settings and ``force`` is
+        not set.
+    """
+    if not check_store(store_path, study.name, write=True):
+        return
+    with ResultsStore(store_path, study.name, readonly=True) as store:
+        store.check_replace(spec.run_id, execution, force)
+
+
+def store_single_run(
+    study: Study,
+    spec: RunSpec,
+    result,
+    store_path: str | Path,
+    execution: dict,
+    force: bool = False,
+) -> None:
     """Write one run trained outside a sweep (``colearn run --store``) into the store.
 
-    The run replaces a stored copy of itself (same id, same settings, so the same numbers).
+    The run replaces a stored copy of itself in one transaction: a kill leaves either the old
+    copy or the new one.  A copy made under other execution settings (``execution``, see
+    :func:`execution_settings`) holds other numbers under the same id and is replaced only with
+    ``force``.
     """
-    grid_settings = build_grid(
-        study.with_overrides(seeds=spec.seed + 1, levels=[spec.level or 0.0])
-    ).settings
+    settings = [
+        name
+        for name in study.setting_names
+        if make_spec(study, name, spec.arm, spec.level, spec.seed).run_id == spec.run_id
+    ]
     with ResultsStore(store_path, study.name) as store:
-        store.add_memberships({spec.run_id: grid_settings.get(spec.run_id, (spec.setting,))})
-        store.con.execute(
-            "DELETE FROM runs WHERE run_id = ? AND status != 'running'", (spec.run_id,)
+        store.put(
+            spec,
+            result,
+            settings=settings or [spec.setting],
+            config=_config(study, spec.setting),
+            provenance=provenance(),
+            execution=execution,
+            force=force,
         )
-        if not store.claim(spec, retry_failed=True, config=_config(study, spec.setting)):
-            raise ConfigError(
-                f"run {spec.run_id} is being trained by a sweep right now; try again after it."
-            )
-        store.complete(spec.run_id, result, provenance())
 
 
 @lru_cache(maxsize=1)

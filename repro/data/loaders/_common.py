@@ -2,11 +2,18 @@
 
 Every helper raises :class:`~colearn.errors.DataError` with one sentence that names the file
 (its base name) and the problem, so that the command line can print it as one line.
+
+Pickled formats are read by :func:`read_pickle` through a restricted unpickler that builds only
+the types those files hold (dicts, lists, strings, numbers, numpy arrays and scalars, torch
+tensors): a pickle that names any other class or function, which could run code on loading, is
+refused unless the caller trusts the file.
 """
 
 from __future__ import annotations
 
+import io
 import pickle
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,11 +25,18 @@ from repro.data import SPLITS
 
 __all__ = [
     "RENAME",
+    "SAFE_PICKLE_GLOBALS",
+    "SENTIMENT_RANGE",
+    "as_features",
+    "as_labels",
     "check_counts",
     "check_finite",
     "check_labels_finite",
+    "check_sentiment",
+    "check_split_shapes",
     "concat_splits",
     "fname",
+    "n_items",
     "padding_side",
     "pool_to_length",
     "read_pickle",
@@ -48,13 +62,97 @@ def fname(path: str | Path) -> str:
     return Path(path).name or str(path)
 
 
-def read_pickle(path: Path) -> Any:
-    """Unpickle a (trusted) file, turning every failure into one sentence."""
+#: What a data pickle may name: builtin containers and scalars, numpy arrays, dtypes and scalars
+#: (numpy 1 and 2 module names), and torch tensors.  Nothing here runs code of the file's choice.
+_BUILTINS = ("dict", "list", "tuple", "set", "frozenset", "bytearray", "bytes", "str", "int")
+SAFE_PICKLE_GLOBALS = frozenset(
+    {
+        # "__builtin__" is the module's name in pickles written by Python 2
+        *((module, n) for module in ("builtins", "__builtin__") for n in _BUILTINS),
+        *((module, n) for module in ("builtins", "__builtin__") for n in ("float", "complex")),
+        *((module, n) for module in ("builtins", "__builtin__") for n in ("bool", "slice")),
+        ("collections", "OrderedDict"),
+        ("_codecs", "encode"),  # bytes in protocol-2 pickles written by Python 3
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        *(
+            (f"numpy.{core}.multiarray", n)
+            for core in ("core", "_core")
+            for n in ("_reconstruct", "scalar")
+        ),
+        *((f"numpy.{core}.numeric", "_frombuffer") for core in ("core", "_core")),
+        ("torch._utils", "_rebuild_tensor_v2"),
+        ("torch.storage", "_load_from_bytes"),
+    }
+)
+
+
+def _load_tensor_bytes(data: bytes) -> Any:
+    # torch pickles a tensor's storage as a nested torch.save archive that its own loader would
+    # unpickle without restriction; load it with torch's weights-only unpickler instead.
+    import torch
+
+    try:
+        with warnings.catch_warnings():  # torch warns before it refuses
+            warnings.simplefilter("ignore")
+            return torch.load(io.BytesIO(data), weights_only=True)
+    except pickle.UnpicklingError:
+        raise _Refused("holds a torch tensor whose storage names other classes, which") from None
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """An unpickler that builds only :data:`SAFE_PICKLE_GLOBALS`."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in SAFE_PICKLE_GLOBALS:
+            raise _Refused(
+                f"names '{module}.{name}', which is not an array, tensor or builtin type and"
+            )
+        if (module, name) == ("torch.storage", "_load_from_bytes"):
+            return _load_tensor_bytes
+        return super().find_class(module, name)
+
+
+class _Refused(Exception):
+    """A pickle named a class or function outside :data:`SAFE_PICKLE_GLOBALS`; the message is
+    the middle of the sentence :func:`read_pickle` raises."""
+
+
+def read_pickle(path: Path, trust: bool = False) -> Any:
+    """Unpickle a data file, turning every failure into one sentence.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The pickle.
+    trust : bool
+        Unpickle anything the file names (as :func:`pickle.load` does).  Without it only
+        :data:`SAFE_PICKLE_GLOBALS` are built and any other class or function is refused, since
+        unpickling it could run code of the file's choice.
+
+    Raises
+    ------
+    DataError
+        When the file is unreadable, truncated, not a pickle, needs a missing package, or (not
+        ``trust``) names a class outside the safe set; the message names the class and the
+        ``--trust-pickle`` option.
+    """
     try:
         with open(path, "rb") as fh:
-            return pickle.load(fh, encoding="latin1")
+            if trust:
+                return pickle.load(fh, encoding="latin1")
+            return _SafeUnpickler(fh, encoding="latin1").load()
+    except _Refused as exc:
+        raise DataError(
+            f"'{fname(path)}' is a pickle that {exc} could run code when unpickled; pass "
+            "--trust-pickle only if you trust the file."
+        ) from None
     except (EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError) as exc:
-        raise DataError(f"'{fname(path)}' is truncated or not a pickle ({exc}).") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"'{fname(path)}' is truncated or not a pickle ({first}).") from None
+    except (RuntimeError, MemoryError) as exc:  # torch on a damaged tensor; absurd sizes
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"'{fname(path)}' cannot be unpickled ({first}).") from None
     except (ModuleNotFoundError, AttributeError) as exc:
         raise DataError(
             f"'{fname(path)}' needs a Python package that is not installed to unpickle ({exc})."
@@ -71,6 +169,24 @@ def to_numpy(value: Any, file: str, what: str) -> np.ndarray:
         return np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise DataError(f"'{file}': {what} is not an array ({exc}).") from None
+
+
+def as_labels(value: Any, file: str, what: str) -> np.ndarray:
+    """A numeric label array with at least one dimension (items first)."""
+    arr = to_numpy(value, file, what)
+    if arr.ndim == 0 or arr.dtype.kind not in "fiub":
+        raise DataError(
+            f"'{file}': {what} are not an array of numbers (got {arr.dtype} of shape {arr.shape})."
+        )
+    return arr
+
+
+def n_items(value: Any, file: str, what: str) -> int:
+    """The number of items of a per-item array or list (ids, lengths)."""
+    arr = to_numpy(value, file, what)
+    if arr.ndim == 0:
+        raise DataError(f"'{file}': {what} is a single value, not one entry per item.")
+    return int(arr.shape[0])
 
 
 def as_features(value: Any, file: str, what: str) -> np.ndarray:
@@ -113,6 +229,36 @@ def check_labels_finite(labels: np.ndarray, file: str, what: str) -> None:
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
         bad = int(np.sum(~np.isfinite(labels)))
         raise DataError(f"'{file}': {what} holds {bad} NaN or infinite labels.")
+
+
+#: The range of sentiment scores in CMU-MOSI / MOSEI files (every format that holds them).
+SENTIMENT_RANGE = (-3.0, 3.0)
+
+
+def check_sentiment(labels: np.ndarray, file: str, where: str) -> None:
+    """Reject sentiment scores outside :data:`SENTIMENT_RANGE` (checked after finiteness)."""
+    lo, hi = float(np.min(labels)), float(np.max(labels))
+    if lo < SENTIMENT_RANGE[0] or hi > SENTIMENT_RANGE[1]:
+        raise DataError(
+            f"'{file}': sentiment labels of {where} range over [{lo:g}, {hi:g}], outside "
+            f"[{SENTIMENT_RANGE[0]:g}, {SENTIMENT_RANGE[1]:g}]."
+        )
+
+
+def check_split_shapes(parts: Mapping[str, Mapping[str, np.ndarray]], file: str) -> None:
+    """Every split must give each modality the train split's steps and features per step.
+
+    ``parts`` maps split → modality → (N, T, D) array; splits are compared with ``train``.
+    """
+    reference = {m: a.shape[1:] for m, a in parts["train"].items()}
+    for split, arrays in parts.items():
+        for m, arr in arrays.items():
+            if arr.shape[1:] != reference[m]:
+                (t, d), (t0, d0) = arr.shape[1:], reference[m]
+                raise DataError(
+                    f"'{file}': {m} of the {split} split has {t} steps of {d} features but the "
+                    f"train split has {t0} of {d0}; every split must have the same shape."
+                )
 
 
 def check_counts(counts: Mapping[str, int], file: str, where: str) -> int:

@@ -20,7 +20,13 @@ import numpy as np
 
 from colearn.errors import ConfigError, DataError
 from repro.data import SPLITS, MultimodalDataset
-from repro.data.loaders._common import check_finite, fname, sanitise_neg_inf, seeded_split
+from repro.data.loaders._common import (
+    check_finite,
+    check_sentiment,
+    fname,
+    sanitise_neg_inf,
+    seeded_split,
+)
 from repro.data.loaders.csd_folds import MOSI_FOLDS
 
 __all__ = ["OPTIONS", "load_csd", "looks_like_csd", "read_csd"]
@@ -66,15 +72,35 @@ def read_csd(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
                 feats, ivals = grp["features"][()], grp["intervals"][()]
                 if feats.dtype.kind not in "fiub":
                     return {}  # words as byte strings: not a numeric modality
-                if feats.shape[0] != ivals.shape[0] or ivals.ndim != 2 or ivals.shape[1] != 2:
+                if (
+                    feats.ndim == 0
+                    or ivals.ndim != 2
+                    or ivals.shape[1] != 2
+                    or feats.shape[0] != ivals.shape[0]
+                ):
                     raise DataError(
-                        f"'{file}': entry '{key}' has {feats.shape[0]} feature rows but "
-                        f"intervals of shape {ivals.shape}."
+                        f"'{file}': entry '{key}' has {feats.shape[0] if feats.ndim else 0} "
+                        f"feature rows but intervals of shape {ivals.shape}; expected (rows, 2)."
                     )
                 out[key] = (np.asarray(feats, dtype=np.float32).reshape(feats.shape[0], -1), ivals)
+            _check_widths(out, file)
             return out
     except OSError as exc:
         raise DataError(f"'{file}' is truncated or not an HDF5 file ({exc}).") from None
+
+
+def _check_widths(entries: dict[str, tuple[np.ndarray, np.ndarray]], file: str) -> None:
+    """Every entry of one sequence must have the same number of features per row (at least 1)."""
+    widths = {key: feats.shape[1] for key, (feats, _) in entries.items()}
+    if not widths:
+        return
+    first = next(iter(widths))
+    for key, width in widths.items():
+        if width == 0 or width != widths[first]:
+            raise DataError(
+                f"'{file}': entry '{key}' has {width} features per row but entry '{first}' has "
+                f"{widths[first]}; every entry of a sequence must have the same width."
+            )
 
 
 def _roles(folder: Path, files: dict | None) -> tuple[dict[str, Path], list[str]]:
@@ -191,6 +217,7 @@ def load_csd(
             videos.append(video)
     if not items:
         raise DataError(f"'{name}': no labelled segment has {primary} steps in every modality.")
+    check_sentiment(np.asarray(ys), roles["labels"].name, "its segments")
     modalities = {m: _pad([it[m] for it in items], seq_len) for m in order}
     splits, fold_note = _splits(np.asarray(videos), folds, seed, name)
     notes = {

@@ -17,6 +17,8 @@ from repro.data.loaders._common import (
     check_counts,
     check_finite,
     check_labels_finite,
+    check_sentiment,
+    check_split_shapes,
     concat_splits,
     fname,
     sanitise_neg_inf,
@@ -110,10 +112,7 @@ def load_mfn_h5(
             raise DataError(f"'{yfile}' has {y.shape[1]} values per item; expected 1 score.")
         y = y[:, 0].astype(np.float32)
         check_labels_finite(y, yfile, "'data'")
-        if y.min() < -3 or y.max() > 3:
-            raise DataError(
-                f"'{yfile}': sentiment labels range over [{y.min():g}, {y.max():g}], outside [-3, 3]."
-            )
+        check_sentiment(y, yfile, "'data'")
         feats, start = {}, 0
         for m, w in widths.items():
             block = x[:, :, start : start + w]
@@ -124,6 +123,7 @@ def load_mfn_h5(
             check_finite(block, xfile, f"the {m} columns")
             feats[m] = block
         parts[split], labels[split] = feats, y
+    check_split_shapes(parts, name)
     modalities, y, splits = concat_splits(parts, labels)
     return MultimodalDataset(
         modalities=modalities,

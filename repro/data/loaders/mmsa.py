@@ -18,14 +18,17 @@ from colearn.errors import ConfigError, DataError
 from repro.data import SPLITS, MultimodalDataset
 from repro.data.loaders._common import (
     as_features,
+    as_labels,
     check_counts,
     check_finite,
     check_labels_finite,
+    check_sentiment,
+    check_split_shapes,
     concat_splits,
     fname,
+    n_items,
     pool_to_length,
     read_pickle,
-    to_numpy,
 )
 
 __all__ = ["OPTIONS", "load_mmsa", "looks_like_mmsa"]
@@ -51,6 +54,7 @@ def load_mmsa(
     *,
     primary: str = "language",
     label: str = "regression",
+    trust_pickle: bool = False,
 ) -> MultimodalDataset:
     """Load an MMSA pickle.
 
@@ -65,6 +69,8 @@ def load_mmsa(
     label : {"regression", "classification"}
         ``regression_labels`` (sentiment scores) or ``classification_labels`` (classes 0..K-1;
         three classes are named negative / neutral / positive).
+    trust_pickle : bool
+        Unpickle the file even if it names classes beyond arrays, tensors and builtin types.
 
     Returns
     -------
@@ -83,7 +89,7 @@ def load_mmsa(
             f"MMSA label '{label}' is not valid; choose regression or classification."
         )
     if obj is None:
-        obj = read_pickle(path)
+        obj = read_pickle(path, trust=trust_pickle)
     if not isinstance(obj, dict):
         raise DataError(f"'{file}' holds a {type(obj).__name__}, not a dict of splits.")
     missing = [s for s in SPLITS if s not in obj]
@@ -106,12 +112,12 @@ def load_mmsa(
             arr = as_features(block[key], file, f"'{key}' of the {split} split")
             check_finite(arr, file, f"'{key}' of the {split} split")
             feats[name] = arr
-        y = to_numpy(block[label_key], file, f"'{label_key}' of the {split} split")
+        y = as_labels(block[label_key], file, f"'{label_key}' of the {split} split")
         counts = {k: v.shape[0] for k, v in zip(_KEYS, feats.values(), strict=True)}
-        counts[label_key] = y.shape[0] if y.ndim else 0
+        counts[label_key] = y.shape[0]
         for extra in ("id", "audio_lengths", "vision_lengths"):
             if extra in block:
-                counts[extra] = len(to_numpy(block[extra], file, extra))
+                counts[extra] = n_items(block[extra], file, f"'{extra}' of the {split} split")
         check_counts(counts, file, f"the {split} split")
         y = y.reshape(y.shape[0], -1)
         if y.shape[1] != 1:
@@ -122,6 +128,7 @@ def load_mmsa(
         check_labels_finite(y.astype(float), file, f"'{label_key}' of the {split} split")
         parts[split], labels[split] = feats, y
 
+    check_split_shapes(parts, file)
     notes: dict[str, Any] = {"sanitised": {m: 0 for m in _KEYS.values()}}
     if isinstance(obj.get("config"), dict):
         notes["config_keys"] = sorted(str(k) for k in obj["config"])
@@ -141,6 +148,8 @@ def load_mmsa(
         )
     if label == "regression":
         labels = {s: y.astype(np.float32) for s, y in labels.items()}
+        for split, y in labels.items():
+            check_sentiment(y, file, f"'{label_key}' of the {split} split")
         class_names: tuple[str, ...] = ()
         task = "regression"
     else:

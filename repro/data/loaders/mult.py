@@ -18,15 +18,18 @@ from colearn.errors import ConfigError, DataError
 from repro.data import SPLITS, MultimodalDataset
 from repro.data.loaders._common import (
     as_features,
+    as_labels,
     check_counts,
     check_finite,
     check_labels_finite,
+    check_sentiment,
+    check_split_shapes,
     concat_splits,
     fname,
+    n_items,
     pool_to_length,
     read_pickle,
     sanitise_neg_inf,
-    to_numpy,
 )
 
 __all__ = ["EMOTIONS", "OPTIONS", "load_mult", "looks_like_mult"]
@@ -51,6 +54,7 @@ def load_mult(
     *,
     primary: str = "language",
     task: str = "4class",
+    trust_pickle: bool = False,
 ) -> MultimodalDataset:
     """Load a MulT pickle.
 
@@ -66,6 +70,8 @@ def load_mult(
         IEMOCAP only: ``"4class"`` keeps the items with exactly one emotion present and labels
         them neutral / happy / sad / angry; ``"binary:<emotion>"`` is the one-vs-rest task of one
         emotion (all items).  Ignored for sentiment scores.
+    trust_pickle : bool
+        Unpickle the file even if it names classes beyond arrays, tensors and builtin types.
 
     Returns
     -------
@@ -82,7 +88,7 @@ def load_mult(
     path = Path(path)
     file = fname(path)
     if obj is None:
-        obj = read_pickle(path)
+        obj = read_pickle(path, trust=trust_pickle)
     if not isinstance(obj, dict):
         raise DataError(f"'{file}' holds a {type(obj).__name__}, not a dict of splits.")
     missing = [s for s in SPLITS if s not in obj]
@@ -110,16 +116,17 @@ def load_mult(
                 sanitised[name] += count
             check_finite(arr, file, f"'{key}' of the {split} split")
             feats[name] = arr
-        labels = to_numpy(block["labels"], file, f"the labels of the {split} split")
+        labels = as_labels(block["labels"], file, f"the labels of the {split} split")
         counts = {k: v.shape[0] for k, v in zip(_KEYS, feats.values(), strict=True)}
-        counts["labels"] = labels.shape[0] if labels.ndim else 0
+        counts["labels"] = labels.shape[0]
         if "id" in block:
-            counts["id"] = len(block["id"])
+            counts["id"] = n_items(block["id"], file, f"'id' of the {split} split")
         check_counts(counts, file, f"the {split} split")
         check_labels_finite(labels.astype(float), file, f"the {split} split")
         parts[split] = feats
         raw_labels[split] = labels
 
+    check_split_shapes(parts, file)
     notes: dict[str, Any] = {"sanitised": sanitised}
     lengths = {m: a.shape[1] for m, a in parts["train"].items()}
     notes["aligned"] = len(set(lengths.values())) == 1
@@ -138,6 +145,13 @@ def load_mult(
         )
 
     shape = raw_labels["train"].shape[1:]
+    for split in SPLITS:
+        if raw_labels[split].shape[1:] != shape:
+            raise DataError(
+                f"'{file}': labels of the {split} split have shape "
+                f"{raw_labels[split].shape} but the train split's are {raw_labels['train'].shape}; "
+                "every split must use one label layout."
+            )
     if shape == (4, 2):
         labels, class_names, kept = _emotion_labels(raw_labels, task, file, notes)
         for split in SPLITS:
@@ -148,11 +162,7 @@ def load_mult(
     elif int(np.prod(shape)) == 1:
         labels = {s: raw_labels[s].reshape(-1).astype(np.float32) for s in SPLITS}
         for split, y in labels.items():
-            if y.min() < -3 or y.max() > 3:
-                raise DataError(
-                    f"'{file}': sentiment labels of the {split} split range over "
-                    f"[{y.min():g}, {y.max():g}], outside [-3, 3]."
-                )
+            check_sentiment(y, file, f"the {split} split")
         class_names, kind = (), "regression"
     else:
         raise DataError(

@@ -15,9 +15,22 @@ from __future__ import annotations
 from colearn.errors import ConfigError
 from repro.runs.executors.base import Executor, Outcome, attempt_spec
 
-__all__ = ["EXECUTORS", "Executor", "Outcome", "attempt_spec", "make_executor"]
+__all__ = ["EXECUTORS", "Executor", "Outcome", "attempt_spec", "check_executor", "make_executor"]
 
 EXECUTORS = ("local", "ray", "inline")
+
+
+def check_executor(kind: str) -> None:
+    """Raise :class:`ConfigError` unless ``kind`` names an executor that can run here.
+
+    Cheap (nothing is started), so that commands can check it before they touch a store.
+    """
+    if kind not in EXECUTORS:
+        raise ConfigError(f"executor '{kind}' is unknown; valid: {', '.join(EXECUTORS)}.")
+    if kind == "ray":
+        from repro.runs.executors.ray import _ray
+
+        _ray()
 
 
 def make_executor(

@@ -10,7 +10,7 @@ from typing import Any
 
 from colearn.errors import ColearnError
 
-__all__ = ["Executor", "Outcome", "attempt_spec"]
+__all__ = ["Executor", "Outcome", "attempt_spec", "keep_data"]
 
 # Data sets loaded in this process, keyed by the study's data identity (one load per worker).
 _DATA_CACHE: dict[str, Any] = {}
@@ -31,6 +31,8 @@ class Outcome:
         True when the error is a :class:`~colearn.errors.ColearnError` (bad study or data): the
         sweep stops instead of storing every run as failed.
     duration_s : float
+    threads : int or None
+        Torch CPU threads of the process that trained it (they change the numbers slightly).
     """
 
     run_id: str
@@ -38,6 +40,7 @@ class Outcome:
     error: str | None = None
     bad_input: bool = False
     duration_s: float = 0.0
+    threads: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -51,11 +54,18 @@ def attempt_spec(study, spec, device: str = "cpu") -> Outcome:
     """
     started = time.perf_counter()
     try:
+        import torch
+
         from repro.runs.execute import train_spec
 
         data = _data_for(study)
         result = train_spec(study, spec, data, device=device)
-        return Outcome(spec.run_id, result=result, duration_s=time.perf_counter() - started)
+        return Outcome(
+            spec.run_id,
+            result=result,
+            duration_s=time.perf_counter() - started,
+            threads=torch.get_num_threads(),
+        )
     except ColearnError as exc:
         return Outcome(
             spec.run_id, error=str(exc), bad_input=True, duration_s=time.perf_counter() - started
@@ -69,14 +79,24 @@ def attempt_spec(study, spec, device: str = "cpu") -> Outcome:
         )
 
 
-def _data_for(study):
-    from repro.data.sources import load_data
+def keep_data(study, data) -> None:
+    """Remember ``data`` as the study's loaded data in this process (one data set at a time)."""
+    _DATA_CACHE.clear()
+    _DATA_CACHE[_data_key(study)] = data
+
+
+def _data_key(study) -> str:
     from repro.runs.ids import data_identity
 
-    key = json.dumps(data_identity(study), sort_keys=True, default=str)
+    return json.dumps(data_identity(study), sort_keys=True, default=str)
+
+
+def _data_for(study):
+    from repro.data.sources import load_data
+
+    key = _data_key(study)
     if key not in _DATA_CACHE:
-        _DATA_CACHE.clear()  # one data set per worker at a time
-        _DATA_CACHE[key] = load_data(study)
+        keep_data(study, load_data(study))
     return _DATA_CACHE[key]
 
 

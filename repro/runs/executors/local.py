@@ -10,20 +10,22 @@ import time
 from concurrent import futures
 
 from repro.runs.executors.base import Executor, Outcome, attempt_spec
+from repro.runs.owners import process_alive, process_identity
 
 __all__ = ["InlineExecutor", "LocalExecutor"]
 
 _WORKER: dict = {}
 
 
-def _init_worker(study, device: str, driver_pid: int) -> None:
+def _init_worker(study, device: str, driver_pid: int, driver_identity: str) -> None:
     """Pool initializer: one torch thread, Ctrl-C left to the driver, the data loaded once.
 
-    A watchdog thread ends the worker when the driver dies (killed with SIGKILL, say), so that
-    no orphaned worker keeps training a run whose claim will be reclaimed.
+    A watchdog thread ends the worker when the driver dies (killed with SIGKILL, say, even
+    while it lingers as a zombie), so that no orphaned worker keeps training a run whose claim
+    will be reclaimed.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_driver, args=(driver_pid,), daemon=True).start()
+    threading.Thread(target=_watch_driver, args=(driver_pid, driver_identity), daemon=True).start()
     import torch
 
     torch.set_num_threads(1)
@@ -36,15 +38,11 @@ def _init_worker(study, device: str, driver_pid: int) -> None:
         pass
 
 
-def _watch_driver(pid: int) -> None:
+def _watch_driver(pid: int, identity: str) -> None:
     while True:
         time.sleep(1.0)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not process_alive(pid, identity):
             os._exit(1)
-        except PermissionError:
-            pass
 
 
 def _run_in_worker(spec) -> Outcome:
@@ -67,7 +65,7 @@ class LocalExecutor(Executor):
             max_workers=self.capacity,
             mp_context=multiprocessing.get_context(method),
             initializer=_init_worker,
-            initargs=(study, device, os.getpid()),
+            initargs=(study, device, os.getpid(), process_identity(os.getpid()) or ""),
         )
         self.pending: dict[futures.Future, str] = {}
 
