@@ -16,7 +16,7 @@ from analysis.curves import MODELS, fit_curve
 from analysis.doseresponse import dose_groups, fit_dose_response
 from analysis.tidy import baseline_rows
 from analysis.tidy import higher_is_better as _direction
-from colearn.errors import ConfigError
+from colearn.errors import ConfigError, DataError
 
 __all__ = ["dose_response_band", "optimal_level"]
 
@@ -27,6 +27,11 @@ def _choose(fits: pd.DataFrame, model: str) -> str:
             raise ConfigError(f"unknown model {model!r}; valid are 'best', {', '.join(MODELS)}.")
         return model
     ok = fits[fits["converged"] & fits["aicc"].notna()]
+    if ok.empty:
+        raise DataError(
+            "no dose-response shape could be fitted with a finite AICc (too few values per "
+            "level); the band and the optimum need more seeds."
+        )
     return str(ok.sort_values("aicc").iloc[0]["model"])
 
 

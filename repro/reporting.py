@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.report.facts import StudyFacts
 from analysis.tidy import STORE_SUFFIXES, TABLE_SUFFIXES, read_table
-from colearn.errors import ConfigError
+from colearn.errors import ConfigError, DataError
 from repro.runs.store import ResultsStore, default_store_path
 from repro.runs.study import Study, builtin_studies, load_study
 
@@ -335,6 +335,8 @@ def resolve_results(
                 f"{source!r} is already a results table; pass either a table or --store, not both."
             )
         table = read_table(path)
+        if table.empty:
+            raise DataError(f"the results table {source!r} holds no rows.")
         name = str(table["study"].iloc[0])
         st = load_study(study) if study else study_for_table(name)
         return Results(name, table, st, path if suffix in STORE_SUFFIXES else None, path)

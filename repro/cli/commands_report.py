@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from repro.cli import options as opt
-from repro.cli.app import TRUST_PICKLE_HELP, app, err_console
+from repro.cli.app import TRUST_PICKLE_HELP, app, err_console, print_warning
 
 __all__ = ["report_cmd", "figures_cmd", "reproduce_cmd", "print_verdicts"]
 
@@ -119,6 +119,8 @@ def report_cmd(
     analysis = _analyse(inputs, metric, condition, alpha, margin, n_boot, seed)
     path = _write_report(inputs, analysis, out)
     print_verdicts(analysis)
+    for message in analysis.warnings:
+        print_warning(message)
     err_console.print(f"report: {path} (and report.md beside it)", highlight=False)
 
 
@@ -153,6 +155,8 @@ def figures_cmd(
     for p in save_figures(analysis, inputs.table, out, confusion=inputs.confusion):
         typer.echo(str(p))
     print_verdicts(analysis)
+    for message in analysis.warnings:
+        print_warning(message)
 
 
 @app.command("reproduce")
@@ -199,6 +203,8 @@ def reproduce_cmd(
     analysis = _analyse(inputs, None, "primary", None, None, n_boot, 0)
     path = _write_report(inputs, analysis, out)
     print_verdicts(analysis)
+    for message in analysis.warnings:
+        print_warning(message)
     typer.echo(f"report: {path}")
     err_console.print(
         f"reproduce finished in {time.perf_counter() - started:.1f} s", highlight=False
