@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.compare import compare_to_baseline
@@ -122,3 +123,46 @@ def test_analyze_json_says_why_a_level_is_inconclusive(tmp_path, monkeypatch, ca
     doc = json.loads(capsys.readouterr().out)
     assert {r["label"] for r in doc["levels"]} == {"inconclusive"}
     assert any("no variance" in w for w in doc["warnings"])
+
+
+REPORT_KILLED = """
+import pathlib, sys, time
+from repro.cli.app import main
+
+real = pathlib.Path.write_text
+
+def slow(self, text, *args, **kwargs):
+    if self.name.startswith(".report.md."):
+        real(self, text[: len(text) // 2], *args, **kwargs)  # half of the new report on disk
+        print("writing", flush=True)
+        time.sleep(60)
+    return real(self, text, *args, **kwargs)
+
+pathlib.Path.write_text = slow
+sys.argv = ["colearn", "report", "t.csv", "--out", "r", "--boot", "10"]
+main()
+"""
+
+
+def test_report_killed_while_writing_keeps_the_previous_files(tmp_path, table):
+    import os
+    import signal
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    table.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "report.md").write_text("the previous report\n")
+    child = subprocess.Popen(
+        [sys.executable, "-c", REPORT_KILLED], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    try:
+        assert child.stdout.readline().strip() == "writing", child.stderr.read()
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+    assert (out / "report.md").read_text() == "the previous report\n"
+    # what was finished before the kill is whole: the comparison table parses completely
+    assert len(pd.read_csv(out / "comparison.csv")) == 3
