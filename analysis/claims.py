@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.compare import check_alpha_margin, compare_to_baseline
-from analysis.tidy import select
+from analysis.tidy import analysable
 from colearn.errors import ConfigError, DataError
 
 __all__ = ["VERDICTS", "VERDICT_RULE", "CLAIM_COLUMNS", "judge_claims", "value_tost"]
@@ -233,7 +233,8 @@ def judge_claims(
                     table, metric, condition, alpha=alpha, margin=margin, paired=paired
                 )
         comp = comparisons[metric]
-        data = select(table, metric, condition)
+        # missing (NaN) values are counted out here as in the comparison the claim reuses
+        data, _ = analysable(table, metric, condition)
         settings = [setting] if setting is not None else sorted(comp["setting"].unique())
         for name in settings:
             rows.append(_judge_one(claim, name, comp, data, alpha, margin))

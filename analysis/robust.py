@@ -114,7 +114,8 @@ def robustness(
         ``p_perm_min`` (smallest attainable p at this n), ``reaches_alpha`` (whether the exact
         test could pass α after Holm over the levels, i.e. ``p_perm_min ≤ α / levels``),
         ``p_rank`` (Wilcoxon signed-rank when paired, else Mann–Whitney U; exact where scipy
-        can), ``p_block`` (OLS ``value ~ C(arm) + C(seed)``; paired designs only, else NaN), ``paired``, ``alpha``, ``seed``, ``metric``, ``condition``.
+        can), ``p_block`` (OLS ``value ~ C(arm) + C(seed)``; paired designs only, else NaN),
+        ``paired``, ``alpha``, ``seed``, ``metric``, ``condition``.
     """
     rows, messages = analysable(table, metric, condition)
     use_paired = design_paired(rows, paired, messages)
@@ -131,6 +132,7 @@ def robustness(
                 family,
                 paired=use_paired,
                 alpha=alpha,
+                # no equivalence test and no decision here: margin and direction are not used
                 margin=1.0,
                 higher_is_better=True,
                 labels=None,

@@ -179,7 +179,6 @@ def _data_text(study: Study) -> str:
 
 def study_facts(study: Study, store_path: str | Path | None = None) -> StudyFacts:
     """The report's facts about a study trained with colearn (compute read from its store)."""
-    a = study.analysis
     compute = {}
     if store_path is not None and Path(store_path).is_file():
         with ResultsStore(store_path, study.name, readonly=True) as store:
@@ -195,14 +194,9 @@ def study_facts(study: Study, store_path: str | Path | None = None) -> StudyFact
             for k in ("draw", "granularity", "selection", "shuffle", "drop_last")
         },
         data=_data_text(study),
-        seeds=study.seeds,
-        levels=tuple(study.levels),
         compute=compute,
         deviations=tuple(deviations(study)),
         confusion_source="stored test predictions of the primary condition, summed over seeds",
-        metric=a.metric,
-        alpha=a.alpha,
-        margin=a.margin,
     )
 
 
@@ -241,7 +235,6 @@ def table_facts(name: str, study: Study | None) -> StudyFacts:
         confusion_source="the authors' `cm_res.npy` (one extra run; label order fea, neu, ang, "
         "fru, exc, sur, hap, sad)",
         seeds_note="Seed indices are the run indices in the released file names.",
-        imported=True,
     )
 
 

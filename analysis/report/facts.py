@@ -29,12 +29,6 @@ class StudyFacts:
         Name → value, printed as tables.
     data : str
         The data in words.
-    seeds : int or None
-        Seeds per arm the study asks for.
-    levels : tuple of float
-        Dropout levels the study sweeps.
-    settings : dict
-        Setting name → its overrides in words (empty for a single-setting study).
     compute : dict
         Runs, wall time, devices, versions and commit, from the store (empty without training).
     deviations : tuple of str
@@ -45,10 +39,6 @@ class StudyFacts:
         Where Figure 4's matrices come from.
     seeds_note : str
         What the seed indices mean, when that needs saying.
-    imported : bool
-        The numbers are someone else's (re-analysed), not runs trained with colearn.
-    metric, alpha, margin : str, float, float
-        The study's analysis defaults (a command may override them).
     """
 
     name: str
@@ -58,15 +48,8 @@ class StudyFacts:
     hyperparameters: dict = field(default_factory=dict)
     protocol: dict = field(default_factory=dict)
     data: str = "not recorded"
-    seeds: int | None = None
-    levels: tuple[float, ...] = ()
-    settings: dict = field(default_factory=dict)
     compute: dict = field(default_factory=dict)
     deviations: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     confusion_source: str = "stored test predictions"
     seeds_note: str = ""
-    imported: bool = False
-    metric: str = "accuracy"
-    alpha: float = 0.05
-    margin: float = 0.02

@@ -23,7 +23,7 @@ from scipy import stats  # noqa: E402
 
 from analysis.report.tables import figure5_table, to_latex, to_markdown  # noqa: E402
 from analysis.study_analysis import StudyAnalysis  # noqa: E402
-from analysis.tidy import baseline_rows, select  # noqa: E402
+from analysis.tidy import analysable, baseline_rows  # noqa: E402
 from colearn.errors import ConfigError  # noqa: E402
 from colearn.files import atomic_path, write_text_atomic  # noqa: E402
 
@@ -122,7 +122,7 @@ def plot_dose_response(
     -------
     matplotlib.axes.Axes
     """
-    rows = select(table, metric, condition)
+    rows, _ = analysable(table, metric, condition)
     multi = rows[rows["arm"] == "multimodal"]
     setting = setting or sorted(multi["setting"].unique())[0]
     multi = multi[multi["setting"] == setting]

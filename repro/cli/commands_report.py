@@ -77,12 +77,9 @@ def _analyse(inputs, metric, condition, alpha, margin, n_boot, seed):
     """The one study analysis a report or the figures show (settings: command line, study)."""
     from analysis.study_analysis import analyze
 
-    facts = inputs.facts
     return analyze(
         inputs.table, condition=condition, claims=inputs.claims, n_boot=n_boot, seed=seed,
-        **opt.analysis_settings(inputs.results.study, metric,
-                                facts.alpha if alpha is None else alpha,
-                                facts.margin if margin is None else margin),
+        **opt.analysis_settings(inputs.results.study, metric, alpha, margin),
     )  # fmt: skip
 
 
