@@ -19,7 +19,14 @@ from analysis.compare import check_alpha_margin, compare_to_baseline
 from analysis.tidy import analysable
 from colearn.errors import ConfigError, DataError
 
-__all__ = ["VERDICTS", "VERDICT_RULE", "CLAIM_COLUMNS", "judge_claims", "value_tost"]
+__all__ = [
+    "VERDICTS",
+    "VERDICT_RULE",
+    "IMPORTED_VERDICTS",
+    "CLAIM_COLUMNS",
+    "judge_claims",
+    "value_tost",
+]
 
 #: The four verdicts, in the order the report explains them.
 VERDICTS: tuple[str, ...] = ("[Re]", "partial", "[¬Re]", "[?Re]")
@@ -37,6 +44,15 @@ VERDICT_RULE = (
     "claimed, or NeCL where PCL was claimed). "
     "**[?Re] inconclusive**: our label is inconclusive (neither a difference nor equivalence "
     "could be shown at the adjusted level), or the claimed level was not run."
+)
+
+#: What the verdicts mean when the results are the authors' own files, re-analysed.
+IMPORTED_VERDICTS = (
+    "**Here the numbers are the authors' own released per-seed results, re-analysed, not runs "
+    'trained again.** "Our" in the rule above means this re-analysis: **[Re]** says the '
+    "authors' own runs support the claim under colearn's tests (the paper's reading of its "
+    "results holds up); it is not an independent reproduction. **[¬Re]** and **[?Re]** say the "
+    "authors' runs do not show what the paper says, or not clearly enough at this number of seeds."
 )
 
 #: Columns of :func:`judge_claims`'s result, in order.

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.columns import COMPARISON
-from analysis.contrast import LABELS, Comparison, contrast_family
+from analysis.contrast import LABELS, Comparison, contrast_family, few_seeds_warning
 from analysis.power import (
     detectable_effect,
     sd_upper_limit,
@@ -181,12 +181,8 @@ def compare_to_baseline(
     messages = list(dict.fromkeys(messages))
     for text in messages:
         warnings.warn(text, UserWarning, stacklevel=2)
-    fewest = int(min(result["n"].min(), result["n_baseline"].min()))
-    if fewest < 10:
-        messages.append(
-            f"only {fewest} seeds per arm: t-based results rest on near-normal seed scores and "
-            "have little power; 10 or more seeds are advised."
-        )
+    if few := few_seeds_warning(result):
+        messages.append(few)
     result.attrs["warnings"] = messages
     return result
 

@@ -32,6 +32,7 @@ __all__ = [
     "holm",
     "decide",
     "pair_by_seed",
+    "few_seeds_warning",
     "LABELS",
     "SETTING_LABELS",
 ]
@@ -45,6 +46,30 @@ SETTING_LABELS = {
     "equivalent": "equivalent",
     "inconclusive": "inconclusive",
 }
+
+
+#: Seeds per arm below which every comparison warns that its t-based results are fragile.
+ADVISED_SEEDS = 10
+
+
+def few_seeds_warning(result: pd.DataFrame) -> str | None:
+    """The warning every comparison prints when an arm has fewer than :data:`ADVISED_SEEDS`
+    seeds (``result`` has the contrast columns ``n`` and ``n_baseline``); None otherwise.
+
+    Examples
+    --------
+    >>> few_seeds_warning(pd.DataFrame({"n": [5, 6], "n_baseline": [5, 5]}))[:28]
+    'only 5 seeds per arm: t-base'
+    """
+    if result.empty:
+        return None
+    fewest = int(min(result["n"].min(), result["n_baseline"].min()))
+    if fewest >= ADVISED_SEEDS:
+        return None
+    return (
+        f"only {fewest} seeds per arm: t-based results rest on near-normal seed scores and "
+        f"have little power; {ADVISED_SEEDS} or more seeds are advised."
+    )
 
 
 def pair_by_seed(

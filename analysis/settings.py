@@ -19,14 +19,15 @@ import pandas as pd
 
 from analysis.columns import PAIRWISE
 from analysis.compare import check_alpha_margin
-from analysis.contrast import SETTING_LABELS, Comparison, contrast_family
-from analysis.tidy import analysable, design_paired, level_rows, settings_of
+from analysis.contrast import SETTING_LABELS, Comparison, contrast_family, few_seeds_warning
+from analysis.tidy import analysable, design_paired, level_rows, reference_setting, settings_of
 from analysis.tidy import higher_is_better as _direction
 from colearn.errors import ConfigError
 
 __all__ = [
     "compare_levels",
     "compare_settings",
+    "compare_to_reference",
     "compare_to_best",
     "compare_by_name",
     "summarize_settings",
@@ -48,6 +49,8 @@ def _family(rows, messages, pairs, *, paired, alpha, margin, higher, metric, con
         higher_is_better=higher, labels=SETTING_LABELS,
     )  # fmt: skip
     messages.extend(result.attrs["warnings"])
+    if few := few_seeds_warning(result):
+        messages.append(few)
     result = result.assign(metric=metric, condition=condition)[list(PAIRWISE)]
     result.attrs["warnings"] = list(dict.fromkeys(messages))
     for text in result.attrs["warnings"]:
@@ -139,6 +142,60 @@ def compare_settings(
         la = set(level_rows(rows, setting_a)["level"])
         levels = sorted(la & set(level_rows(rows, setting_b)["level"]))
     pairs = [((setting_a, lv), (setting_b, lv)) for lv in levels]
+    return _family(rows, messages, pairs, paired=paired, alpha=alpha, margin=margin,
+                   higher=higher, metric=metric, condition=condition)  # fmt: skip
+
+
+def compare_to_reference(
+    table: pd.DataFrame,
+    reference: str | None = None,
+    metric: str = "accuracy",
+    condition: str = "primary",
+    alpha: float = 0.05,
+    margin: float = 0.02,
+    paired: bool | None = None,
+    higher_is_better: bool | None = None,
+) -> pd.DataFrame:
+    """Compare every other setting with the reference setting, level by level, as one family.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table with two or more settings.
+    reference : str, optional
+        The setting the others are compared with; default as in
+        :func:`analysis.tidy.reference_setting` (``default`` when present).
+    metric, condition, alpha, margin, paired, higher_is_better
+        As in :func:`analysis.compare.compare_to_baseline`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (other setting, level both settings have), columns as in
+        :func:`compare_levels` with the reference in the ``*_b`` / ``baseline_*`` columns;
+        Holm over every comparison in the table (all settings and levels together), so the
+        family-wise error over the whole table is at most α.  Empty (same columns) when the
+        table has one setting.
+
+    Examples
+    --------
+    >>> from analysis.simulate import null_table
+    >>> t = null_table(n_seeds=6, levels=(0.0, 0.5), sd=0.01, seed=2)
+    >>> t2 = pd.concat([t, t[t["arm"] == "multimodal"].assign(setting="other")])
+    >>> compare_to_reference(t2)[["setting_a", "level_a", "setting_b", "label"]].values.tolist()
+    [['other', 0.0, 'default', 'equivalent'], ['other', 0.5, 'default', 'equivalent']]
+    """
+    rows, messages, higher = _prepare(table, metric, condition, higher_is_better)
+    ref = reference_setting(rows, reference)
+    ref_levels = set(level_rows(rows, ref)["level"])
+    pairs = [
+        ((name, lv), (ref, lv))
+        for name in settings_of(rows)
+        if name != ref
+        for lv in sorted(ref_levels & set(level_rows(rows, name)["level"]))
+    ]
+    if not pairs:
+        return pd.DataFrame(columns=list(PAIRWISE))
     return _family(rows, messages, pairs, paired=paired, alpha=alpha, margin=margin,
                    higher=higher, metric=metric, condition=condition)  # fmt: skip
 
@@ -252,12 +309,13 @@ def compare_by_name(
     a: str,
     b: str = "best",
     *,
-    setting: str = "default",
+    setting: str | None = None,
     **kwargs,
 ) -> pd.DataFrame:
     """Dispatch a comparison named on the command line.
 
-    ``a`` and ``b`` both levels → :func:`compare_levels` (in ``setting``); both setting names →
+    ``a`` and ``b`` both levels → :func:`compare_levels` (in ``setting``; default the reference
+    setting, see :func:`analysis.tidy.reference_setting`); both setting names →
     :func:`compare_settings`; ``b == "best"`` → :func:`compare_to_best` of ``a``'s setting (``a``
     may be ``all`` or a setting name; a level ``a`` keeps only that row).
 
@@ -272,6 +330,8 @@ def compare_by_name(
         When one of ``a``/``b`` is a level and the other a setting name.
     """
     la, lb = _as_level(a), _as_level(b)
+    if setting is None:
+        setting = reference_setting(table[table["arm"] == "multimodal"])
     if b == "best":
         name = setting if la is not None or a in ("all", "") else a
         res = compare_to_best(table, setting=name, **kwargs)

@@ -21,7 +21,8 @@ from analysis.compare import compare_to_baseline, margin_sensitivity, power_by_l
 from analysis.doseresponse import dose_effect_test, fit_dose_response
 from analysis.optimum import dose_response_band, optimal_level
 from analysis.robust import robustness
-from analysis.tidy import validate_tidy
+from analysis.settings import compare_to_reference, summarize_settings
+from analysis.tidy import reference_setting, validate_tidy
 from colearn.errors import ConfigError, DataError
 
 __all__ = ["StudyAnalysis", "analyze"]
@@ -56,6 +57,12 @@ class StudyAnalysis:
         :func:`analysis.compare.power_by_level`.
     claims : pandas.DataFrame
         :func:`analysis.claims.judge_claims` (empty without claims).
+    reference : str
+        The setting other settings are compared with.
+    settings_compared : pandas.DataFrame
+        :func:`analysis.settings.compare_to_reference` (empty with one setting).
+    setting_summary : pandas.DataFrame
+        :func:`analysis.settings.summarize_settings` (empty with one setting).
     fits, band, optimum, dose_test : pandas.DataFrame or None
         :func:`~analysis.doseresponse.fit_dose_response`,
         :func:`~analysis.optimum.dose_response_band`, :func:`~analysis.optimum.optimal_level`,
@@ -78,6 +85,9 @@ class StudyAnalysis:
     sensitivity: pd.DataFrame
     power: pd.DataFrame
     claims: pd.DataFrame
+    reference: str = "default"
+    settings_compared: pd.DataFrame = field(default_factory=pd.DataFrame)
+    setting_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     fits: pd.DataFrame | None = None
     band: pd.DataFrame | None = None
     optimum: pd.DataFrame | None = None
@@ -97,7 +107,14 @@ class StudyAnalysis:
             "higher_is_better": self.higher_is_better,
             "n_boot": self.n_boot,
             "seed": self.seed,
+            "reference": self.reference,
         }
+
+    @property
+    def setting_names(self) -> list[str]:
+        """The settings analysed, the reference first."""
+        names = self.comparison["setting"].drop_duplicates().tolist()
+        return [self.reference, *(n for n in names if n != self.reference)]
 
     def levels(self) -> pd.DataFrame:
         """The comparison with the robustness columns joined (one row per setting and level)."""
@@ -154,6 +171,8 @@ class StudyAnalysis:
             "levels": levels,
             "dose_response": self.dose_summary(),
             "robustness": robust.astype(object).to_dict(orient="records"),
+            "settings_compared": self.settings_compared.astype(object).to_dict(orient="records"),
+            "setting_summary": self.setting_summary.astype(object).to_dict(orient="records"),
             "warnings": list(self.warnings),
         }
 
@@ -178,6 +197,7 @@ def analyze(
     dose_response: bool = True,
     n_boot: int = 2000,
     seed: int = 0,
+    reference: str | None = None,
 ) -> StudyAnalysis:
     """Run every analysis of one study's results with one set of settings.
 
@@ -201,6 +221,9 @@ def analyze(
         Fit the dose-response (needs ≥ 3 levels; otherwise skipped with the reason recorded).
     n_boot, seed : int
         Cluster-bootstrap replicates of the band and the optimum, and their generator's seed.
+    reference : str, optional
+        The setting other settings are compared with (a study's top-level configuration);
+        default ``default`` when the table has it, else the first setting by name.
 
     Returns
     -------
@@ -249,6 +272,16 @@ def analyze(
         if claims is not None and len(claims)
         else pd.DataFrame()
     )  # fmt: skip
+    ref = reference_setting(table[table["arm"] == "multimodal"], reference)
+    between: dict = {"reference": ref}
+    if comparison["setting"].nunique() > 1:
+        between["settings_compared"] = _quiet(
+            compare_to_reference, table, ref, margin=margin, higher_is_better=higher, **common
+        )
+        between["setting_summary"] = _quiet(
+            summarize_settings, table, metric, condition, n_boot=n_boot, seed=seed,
+            alpha=alpha, higher_is_better=higher,
+        )  # fmt: skip
     dose: dict = {"dose_note": "not requested"}
     if dose_response:
         dose = _dose_response(table, metric, condition, alpha, margin, higher, n_boot, seed)
@@ -256,7 +289,7 @@ def analyze(
         metric=metric, condition=condition, alpha=alpha, margin=margin, paired=use_paired,
         higher_is_better=higher, n_boot=n_boot, seed=seed, comparison=comparison,
         robustness=robust, sensitivity=sensitivity, power=power_by_level(comparison),
-        claims=judged, warnings=tuple(dict.fromkeys(notes)), **dose,
+        claims=judged, warnings=tuple(dict.fromkeys(notes)), **between, **dose,
     )  # fmt: skip
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "analysable",
     "baseline_rows",
     "settings_of",
+    "reference_setting",
     "level_rows",
     "read_tidy_view",
     "design_paired",
@@ -448,6 +449,22 @@ def settings_of(rows: pd.DataFrame, setting: str | None = None) -> list[str]:
     if not names:
         raise DataError("the table has no multimodal rows to analyse.")
     return names
+
+
+def reference_setting(rows: pd.DataFrame, reference: str | None = None) -> str:
+    """The setting other settings are compared with: ``reference`` when given (it must have
+    multimodal rows), else ``default`` when the table has it, else the first setting by name.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"arm": "multimodal", "setting": ["shared", "independent"]})
+    >>> reference_setting(t), reference_setting(t, "shared")
+    ('independent', 'shared')
+    """
+    names = settings_of(rows)
+    if reference is not None:
+        return settings_of(rows, reference)[0]
+    return "default" if "default" in names else names[0]
 
 
 def level_rows(rows: pd.DataFrame, setting: str, level: float | None = None) -> pd.DataFrame:

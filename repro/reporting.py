@@ -31,6 +31,7 @@ __all__ = [
     "claims_frame",
     "deviations",
     "study_facts",
+    "setting_changes",
     "table_facts",
     "stored_confusion",
     "report_inputs",
@@ -59,7 +60,7 @@ def claims_frame(study: Study) -> pd.DataFrame:
 
 def deviations(study: Study, imported: bool = False) -> list[str]:
     """How the study's protocol differs from the paper's text (REFERENCE §2), one sentence each."""
-    p = study.run_config("default").protocol
+    p = study.run_config().protocol
     t = study.training
     out = []
     if p.draw == "shared":
@@ -177,22 +178,58 @@ def _data_text(study: Study) -> str:
     )
 
 
+def setting_changes(study: Study) -> dict[str, dict]:
+    """Each non-reference setting → the run-configuration values it changes, as dotted names.
+
+    Examples
+    --------
+    >>> setting_changes(load_study("synthetic-protocols"))["independent-draw"]
+    {'protocol.draw': 'independent'}
+    """
+    flat = _flatten(study.run_config().identity("multimodal"))
+    out = {}
+    for name in study.setting_names[1:]:
+        other = _flatten(study.run_config(name).identity("multimodal"))
+        out[name] = {k: v for k, v in other.items() if flat.get(k) != v}
+    return out
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def study_facts(study: Study, store_path: str | Path | None = None) -> StudyFacts:
     """The report's facts about a study trained with colearn (compute read from its store)."""
     compute = {}
     if store_path is not None and Path(store_path).is_file():
         with ResultsStore(store_path, study.name, readonly=True) as store:
             compute = store.compute_summary()
+    hyper = _hyper(study)
+    stored = compute.pop("epochs", [])
+    designed = study.designed_epochs or study.training.epochs
+    if study.designed_epochs is not None or stored not in ([], [designed]):
+        trained = ", ".join(map(str, stored or [study.training.epochs]))
+        hyper["epochs"] = (
+            f"{trained} (set with --epochs for a quick look; the study as designed trains "
+            f"{designed})"
+        )
     return StudyFacts(
         name=study.name,
         description=study.description,
         source="runs trained with colearn and read from its results store",
         model=_MODEL_NAMES.get(study.model.kind, study.model.kind),
-        hyperparameters=_hyper(study),
+        hyperparameters=hyper,
         protocol={
             k: getattr(study.protocol, k)
             for k in ("draw", "granularity", "selection", "shuffle", "drop_last")
         },
+        settings=setting_changes(study),
         data=_data_text(study),
         compute=compute,
         deviations=tuple(deviations(study)),
@@ -234,6 +271,9 @@ def table_facts(name: str, study: Study | None) -> StudyFacts:
         deviations=tuple(deviations(study, imported=True)),
         confusion_source="the authors' `cm_res.npy` (one extra run; label order fea, neu, ang, "
         "fru, exc, sur, hap, sad)",
+        confusion_note="From the authors' cm_res.npy: one extra run, not the runs in the report's "
+        "tables, so its accuracies differ from the tables' means.",
+        imported=True,
         seeds_note="Seed indices are the run indices in the released file names.",
     )
 
@@ -291,6 +331,15 @@ class Results:
     study: Study | None
     store: Path | None
     path: Path | None
+
+    @property
+    def reference(self) -> str | None:
+        """The study's reference setting when the table has it; None leaves the choice to the
+        analysis (``default``, else the first setting by name)."""
+        if self.study is None:
+            return None
+        multi = self.table[self.table["arm"] == "multimodal"]
+        return self.study.reference if (multi["setting"] == self.study.reference).any() else None
 
 
 def resolve_results(

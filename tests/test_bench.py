@@ -56,7 +56,7 @@ def test_one_epoch_cannot_be_timed(tiny):
 
 
 def test_cli_json(tiny):
-    res = CliRunner().invoke(app, ["bench", str(tiny), "--epochs", "2", "--json"])
+    res = CliRunner().invoke(app, ["bench", str(tiny), "--timed-epochs", "2", "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["study"] == "tiny" and doc["device"] == "cpu"

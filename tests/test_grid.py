@@ -44,8 +44,8 @@ def test_grid_size_and_order(tmp_path):
 
 
 def test_settings_that_differ_only_in_dropout_share_the_baseline(tmp_path):
+    # The top-level protocol (shared draw) is the setting "default"; two variants override it.
     extra = (
-        "[settings.shared.protocol]\ndraw = 'shared'\n"
         "[settings.independent.protocol]\ndraw = 'independent'\n"
         "[settings.sample.protocol]\ngranularity = 'sample'\n"
     )
@@ -55,16 +55,17 @@ def test_settings_that_differ_only_in_dropout_share_the_baseline(tmp_path):
     baselines = [s for s in grid if s.arm == "unimodal"]
     assert len(baselines) == 3
     for b in baselines:
-        assert grid.settings[b.run_id] == ("shared", "independent", "sample")
+        assert grid.settings[b.run_id] == ("default", "independent", "sample")
     multi = [s for s in grid if s.arm == "multimodal"]
     assert all(len(grid.settings[s.run_id]) == 1 for s in multi)
 
 
 def test_settings_that_change_training_get_their_own_baseline(tmp_path):
-    extra = "[settings.short.training]\nepochs = 2\n[settings.long.training]\nepochs = 4\n"
+    extra = "[settings.short.training]\nepochs = 3\n[settings.long.training]\nepochs = 4\n"
     grid = build_grid(tiny(tmp_path, extra))
-    assert len(grid) == 2 * 2 * 3 + 2 * 3
-    assert sum(s.arm == "unimodal" for s in grid) == 6
+    # default (the top-level epochs), short and long: three baselines per seed index
+    assert len(grid) == 3 * 2 * 3 + 3 * 3
+    assert sum(s.arm == "unimodal" for s in grid) == 9
 
 
 def test_more_seeds_only_add_runs(tmp_path):

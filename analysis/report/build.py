@@ -68,7 +68,9 @@ def build_report(
         raise ConfigError(f"facts must be a StudyFacts, got {type(facts).__name__}.")
     table = validate_tidy(table)
     out = Path(out_dir)
-    files = save_figures(analysis, table, out / "figures", confusion=confusion)
+    files = save_figures(
+        analysis, table, out / "figures", confusion=confusion, confusion_note=facts.confusion_note
+    )
     for name, frame in (("comparison.csv", analysis.comparison), ("claims.csv", analysis.claims)):
         write_atomic(out / name, lambda tmp, frame=frame: frame.to_csv(tmp, index=False))
     title, sections = report_sections(table, analysis, facts, files)

@@ -26,7 +26,10 @@ class StudyFacts:
     model : str
         The model in words.
     hyperparameters, protocol : dict
-        Name → value, printed as tables.
+        Name → value, printed as tables (the reference setting's).
+    settings : dict
+        Setting name → what it changes against the reference setting (``{"protocol.draw":
+        "independent"}``); empty when the study has one setting.
     data : str
         The data in words.
     compute : dict
@@ -37,6 +40,12 @@ class StudyFacts:
         Extra lines for the report's file list.
     confusion_source : str
         Where Figure 4's matrices come from.
+    confusion_note : str
+        A caveat drawn on the Figure 4 image itself (e.g. that it shows another run than the
+        tables).
+    imported : bool
+        The numbers are someone else's results re-analysed here (not runs trained with colearn),
+        so the report calls them "re-analysed", not "ours".
     seeds_note : str
         What the seed indices mean, when that needs saying.
     """
@@ -47,9 +56,12 @@ class StudyFacts:
     model: str = "not recorded"
     hyperparameters: dict = field(default_factory=dict)
     protocol: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
     data: str = "not recorded"
     compute: dict = field(default_factory=dict)
     deviations: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     confusion_source: str = "stored test predictions"
+    confusion_note: str = ""
+    imported: bool = False
     seeds_note: str = ""

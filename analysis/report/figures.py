@@ -377,6 +377,7 @@ def save_figures(
     out_dir: str | Path,
     *,
     confusion: dict | None = None,
+    confusion_note: str = "",
     formats: tuple[str, ...] = ("png", "pdf"),
     dpi: int = 150,
 ) -> list[Path]:
@@ -394,6 +395,8 @@ def save_figures(
     confusion : dict, optional
         ``{title: (matrix, labels)}``, e.g. ``{"p = 0": (cm0, labels), "p = 0.8": (cm8,
         labels)}``; drawn side by side as ``confusion``.
+    confusion_note : str
+        A caveat written on the confusion figure itself, under the matrices.
     formats : tuple of str
         Image formats.
     dpi : int
@@ -403,12 +406,13 @@ def save_figures(
     -------
     list of pathlib.Path
         The files written: ``dose_response[_<setting>].<fmt>``, ``forest.<fmt>``,
+        ``dose_overlay.<fmt>`` and ``settings_forest.<fmt>`` (two or more settings),
         ``confusion.<fmt>`` (when given), ``figure5[_<setting>].md`` and ``.tex``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     comparison = analysis.comparison
-    settings = sorted(comparison["setting"].unique())
+    settings = analysis.setting_names
     paths: list[Path] = []
     for name in settings:
         suffix = "" if len(settings) == 1 else f"_{name}"
@@ -429,6 +433,15 @@ def save_figures(
     for ax, name in zip(axes[0], settings, strict=True):
         plot_forest(comparison, ax=ax, setting=name)
     paths += _save(fig, out, "forest", formats, dpi)
+    if n > 1:
+        # Imported here: the settings figures reuse this module's helpers.
+        from analysis.report.settings_figures import plot_dose_overlay, plot_settings_forest
+
+        ax = plot_dose_overlay(table, settings, metric=analysis.metric,
+                               condition=analysis.condition, alpha=analysis.alpha)  # fmt: skip
+        paths += _save(ax.figure, out, "dose_overlay", formats, dpi)
+        ax = plot_settings_forest(analysis.settings_compared, settings=settings)
+        paths += _save(ax.figure, out, "settings_forest", formats, dpi)
     if confusion:
         fig, axes = plt.subplots(
             1, len(confusion), figsize=(5.6 * len(confusion), 4.9), layout="constrained",
@@ -436,5 +449,8 @@ def save_figures(
         )  # fmt: skip
         for ax, (title, (cm, labels)) in zip(axes[0], confusion.items(), strict=True):
             plot_confusion(cm, labels, ax=ax, title=title)
+        if confusion_note:
+            # On the image, not only in a caption: the figure travels without the report.
+            fig.supxlabel(confusion_note, fontsize=9, color="#7d4e00", wrap=True)
         paths += _save(fig, out, "confusion", formats, dpi)
     return paths

@@ -61,8 +61,9 @@ def reproducing(table, a, info, files) -> list[Section]:
             )
         )
     for r in a.claims.itertuples(index=False):
+        who = "Re-analysed" if info.imported else "Ours"
         ours = (
-            f"**{r.id}**, {r.verdict}: {r.reason}. Ours {fmt(r.mean)} "
+            f"**{r.id}**, {r.verdict}: {r.reason}. {who} {fmt(r.mean)} "
             f"({ci_pct(r.alpha)} CI {fmt(r.mean_ci_low)}–{fmt(r.mean_ci_high)}, n = {r.n})"
         )
         if r.paper_value == r.paper_value:  # the claim quotes a value of the paper
@@ -92,7 +93,6 @@ def beyond(a, files) -> list[Section]:
         "Hedges g",
         "P(X>Y)",
         "smallest δ passing",
-        "seeds needed",
     ]
     rows = [
         [
@@ -109,7 +109,6 @@ def beyond(a, files) -> list[Section]:
             fmt(r.hedges_g, 2),
             fmt(r.p_superiority, 2),
             fmt(r.equiv_margin),
-            "–" if pd.isna(r.seeds_needed) else str(r.seeds_needed),
         ]
         for r in comp.itertuples(index=False)
     ]
@@ -155,18 +154,23 @@ def beyond(a, files) -> list[Section]:
     blocks += _robustness(a)
     out.append(Section("Per-level comparison with the baseline", blocks, 3))
     out.append(_dose(a))
-    pw = a.power
+    pw = a.power.merge(
+        comp[["setting", "level", "seeds_needed"]].rename(columns={"seeds_needed": "to_settle"}),
+        on=["setting", "level"], how="left",
+    )  # fmt: skip
     out.append(
         Section(
             "Power and seeds needed",
             [
                 (
                     "p",
-                    f"Seeds per arm (pairs when paired) to detect a true difference of δ = "
-                    f"{a.margin:g} with power {pw['power'].iloc[0]:g} at α / levels, planning with "
-                    "the upper 80 % confidence limit of the seed SD; and the smallest difference the "
-                    "present number of seeds detects with that power. (The summary's seeds needed differ: they "
-                    "settle each inconclusive level given its observed difference.)",
+                    "Two questions, two seed counts (per arm; pairs when paired), both at power "
+                    f"{pw['power'].iloc[0]:g}, α / levels, planning with the upper 80 % confidence "
+                    "limit of the seed SD. *Seeds to settle* (inconclusive levels only, the figure "
+                    "the summary quotes): how many would decide this level if its true difference "
+                    "were the one observed. *Seeds to detect δ*: how many would detect a true "
+                    f"difference of δ = {a.margin:g} at every level. *Detectable now*: the smallest "
+                    "difference the present seeds detect with that power.",
                 ),
                 (
                     "table",
@@ -176,7 +180,8 @@ def beyond(a, files) -> list[Section]:
                         "n",
                         "seed SD",
                         "SD upper 80 %",
-                        "seeds needed",
+                        "seeds to settle (observed diff)",
+                        "seeds to detect δ",
                         "detectable now",
                     ],
                     [
@@ -186,6 +191,7 @@ def beyond(a, files) -> list[Section]:
                             str(r.n),
                             fmt(r.sd_plan, 4),
                             fmt(r.sd_upper, 4),
+                            "–" if pd.isna(r.to_settle) else str(int(r.to_settle)),
                             "–" if pd.isna(r.seeds_needed) else str(r.seeds_needed),
                             fmt(r.detectable),
                         ]

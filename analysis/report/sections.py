@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.claims import VERDICT_RULE
+from analysis.claims import IMPORTED_VERDICTS, VERDICT_RULE
+from analysis.report.compared import settings_compared
 from analysis.report.facts import StudyFacts
 from analysis.report.render import Section
 from analysis.report.results import beyond, reproducing, statistical_notes
@@ -22,19 +23,21 @@ from analysis.study_analysis import StudyAnalysis
 __all__ = ["report_sections"]
 
 
-def _verdict_table(claims: pd.DataFrame, alpha: float) -> tuple[list, list]:
+def _verdict_table(claims: pd.DataFrame, alpha: float, imported: bool) -> tuple[list, list]:
+    # Imported numbers are the authors' own runs: calling them "ours" would claim a retraining.
+    who = "re-analysed" if imported else "ours"
     header = [
         "claim",
         "level",
         "metric",
         "paper",
-        "ours: mean ± SD (n)",
+        f"{who}: mean ± SD (n)",
         f"{ci_pct(alpha)} CI",
-        "ours − paper",
-        "ours − baseline [CI]",
+        f"{who} − paper",
+        f"{who} − baseline [CI]",
         "test, Holm p",
         "expected",
-        "our label",
+        "label found",
         "verdict",
     ]
     rows = []
@@ -98,12 +101,20 @@ def _summary(table, a, info, files) -> list[Section]:
                 + f" of {len(claims)} claim(s).",
             )
         )
-        blocks.append(("table", *_verdict_table(claims, a.alpha)))
+        blocks.append(("table", *_verdict_table(claims, a.alpha, info.imported)))
         blocks.append(
             ("p", f"**Verdict rule** (α = {a.alpha:g}, δ = {a.margin:g}). " + VERDICT_RULE)
         )
+        if info.imported:
+            blocks.append(("p", IMPORTED_VERDICTS))
+    multi = comp["setting"].nunique() > 1
+
+    def where(r) -> str:
+        # A label must name its setting whenever there is more than one.
+        return f"{r.setting} {lv(r.level)}" if multi else lv(r.level)
+
     labels = ", ".join(
-        f"{lv(r.level)} **{r.label}**{' (negligible)' if r.negligible else ''}"
+        f"{where(r)} **{r.label}**{' (negligible)' if r.negligible else ''}"
         for r in comp.itertuples(index=False)
     )
     blocks.append(("p", f"**Co-learning label per level** ({a.metric}): {labels}."))
@@ -114,7 +125,7 @@ def _summary(table, a, info, files) -> list[Section]:
             "p",
             "**What was easy.** "
             + (
-                "Clear decisions at " + ", ".join(lv(x) for x in easy["level"]) + "."
+                "Clear decisions at " + ", ".join(where(r) for r in easy.itertuples()) + "."
                 if len(easy)
                 else "No level reached a clear decision."
             ),
@@ -127,9 +138,9 @@ def _summary(table, a, info, files) -> list[Section]:
             + (
                 f"{len(hard)} level(s) stay inconclusive with {seeds} seeds ("
                 + ", ".join(
-                    f"{lv(r.level)}: about {r.seeds_needed} seeds needed"
+                    f"{where(r)}: about {r.seeds_needed} seeds to settle it"
                     if pd.notna(r.seeds_needed)
-                    else lv(r.level)
+                    else where(r)
                     for r in hard.itertuples(index=False)
                 )
                 + ")."
@@ -164,6 +175,16 @@ def _method(table, a, info) -> list[Section]:
     out.append(Section("Data", [("p", info.data)], 3))
     if info.protocol:
         out.append(Section("Protocol switches", [kv(info.protocol)], 3))
+    if info.settings:
+        changes = [
+            [name, "; ".join(f"{k} = {v}" for k, v in change.items()) or "nothing"]
+            for name, change in info.settings.items()
+        ]
+        out.append(Section("Settings", [
+            ("p", f"The tables above are setting **{a.reference}**, the reference; each other "
+                  "setting changes only what is listed."),
+            ("table", ["setting", f"changes against {a.reference}"], changes),
+        ], 3))  # fmt: skip
     comp = a.comparison
     levels = ", ".join(f"{x:g}" for x in sorted(comp["level"].unique()))
     seeds = sorted(table["seed"].unique())
@@ -249,6 +270,7 @@ def report_sections(
         + _method(table, a, info)
         + reproducing(table, a, info, files)
         + beyond(a, files)
+        + settings_compared(a, files)
         + _deviations(info)
         + statistical_notes(a)
     )

@@ -10,6 +10,7 @@ Exit codes: 0 success, 1 the work failed, 2 bad input (file, setting, argument).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "main",
     "out_console",
     "print_json",
+    "print_table",
     "print_warning",
     "state",
 ]
@@ -53,9 +55,73 @@ err_console = Console(stderr=True)
 def out_console() -> Console:
     """A console on stdout for tables; wide when stdout is a file or a pipe, so columns survive."""
     console = Console()
-    if not console.is_terminal:
+    if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(width=max(console.width, 160))
     return console
+
+
+def print_table(
+    title: str,
+    columns: list[tuple[str, int]],
+    rows: list[list[str]],
+    wide: bool = False,
+) -> list[str]:
+    """Print a table on stdout that fits the terminal: drop the least important columns first.
+
+    Parameters
+    ----------
+    title : str
+        Table title.
+    columns : list of (name, rank)
+        Column names in display order with their importance: rank 0 is always shown; higher
+        ranks go first when the table is wider than the terminal.
+    rows : list of list of str
+        Cells (rich markup allowed).
+    wide : bool
+        Show every column whatever the width (``--wide``).
+
+    Returns
+    -------
+    list of str
+        The columns left out (a note on stderr names them and the way to see them).
+    """
+    from rich import box
+    from rich.table import Table
+
+    console = out_console()
+    keep = list(range(len(columns)))
+
+    def build(index: list[int]) -> Table:
+        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+        for i in index:
+            name = columns[i][0]
+            table.add_column(
+                name, justify="left" if i == 0 or name in ("label", "setting") else "right"
+            )
+        for row in rows:
+            table.add_row(*(row[i] for i in index))
+        return table
+
+    def width(table: Table) -> int:
+        # Measured without the console's own limit, which would clamp it to the terminal.
+        return console.measure(table, options=console.options.update(max_width=10**6)).maximum
+
+    table = build(keep)
+    while not wide and width(table) > console.width:
+        ranked = [i for i in keep if columns[i][1] > 0]
+        if not ranked:
+            break
+        keep.remove(max(ranked, key=lambda i: (columns[i][1], i)))
+        table = build(keep)
+    console.print(table)
+    hidden = [columns[i][0] for i in range(len(columns)) if i not in keep]
+    if hidden:
+        err_console.print(
+            f"(hidden to fit {console.width} columns: {', '.join(hidden)}; --wide shows them, "
+            "--json gives every column)",
+            highlight=False,
+        )
+    return hidden
 
 
 state: dict[str, Any] = {"debug": False}

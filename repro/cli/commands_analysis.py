@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from repro.cli import options as opt
-from repro.cli.app import app, err_console, out_console, print_json, print_warning
+from repro.cli.app import app, err_console, out_console, print_json, print_table, print_warning
 
 __all__ = ["analyze_cmd", "compare_cmd", "import_original_cmd"]
 
@@ -26,12 +26,19 @@ _LABEL_STYLE = {
 }
 
 
-def _fmt(value, digits: int = 3) -> str:
+def _fmt(value, digits: int = 3, signed: bool = False) -> str:
     if value is None or value != value:
         return "–"
     if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}"
+        sign = "+" if signed else ""
+        if abs(value) < 1e-3 and value != 0:
+            return f"{value:{sign}.{digits}g}"
+        return f"{value:{sign}.{digits}f}"
     return str(value)
+
+
+def _ci(low, high) -> str:
+    return f"[{_fmt(low, signed=True)}, {_fmt(high, signed=True)}]"
 
 
 def _label(label: str, negligible: bool) -> str:
@@ -39,36 +46,32 @@ def _label(label: str, negligible: bool) -> str:
     return f"[{style}]{label}{' (negligible)' if negligible else ''}[/{style}]"
 
 
-def _print_levels(result) -> None:
-    from rich.table import Table
-
+def _print_levels(result, wide: bool = False) -> None:
     s = result.settings
     title = (
-        f"{s['metric']} ({s['condition']}), α = {s['alpha']}, margin δ = ±{s['margin']}, "
+        f"{s['metric']} ({s['condition']}), α = {s['alpha']}, δ = ±{s['margin']}, "
         f"{'paired t' if s['paired'] else 'Welch t'}, Holm over levels"
     )
-    table = Table(title=title)
-    for col in ("setting", "level", "n", "mean", "baseline", "diff", "CI", "p", "p adj",
-                "p equiv adj", "p perm (min)", "label", "seeds"):  # fmt: skip
-        table.add_column(col, justify="left" if col in ("setting", "label") else "right")
-    for r in result.levels().to_dict(orient="records"):
-        table.add_row(
-            r["setting"],
-            f"{r['level']:g}",
-            str(r["n"]),
-            _fmt(r["mean"]),
-            _fmt(r["baseline_mean"]),
-            f"{r['diff']:+.3f}",
-            f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
-            _fmt(r["p_diff"]),
-            _fmt(r["p_diff_adj"]),
-            _fmt(r["p_equiv_adj"]),
-            f"{_fmt(r['p_perm'])} ({_fmt(r['p_perm_min'])})",
-            _label(r["label"], r["negligible"]),
+    levels = result.levels()
+    multi = levels["setting"].nunique() > 1
+    # (name, rank): rank 0 always shows; the highest ranks go first in a narrow terminal.
+    columns = [("setting", 0)] * multi + [
+        ("level", 0), ("n", 3), ("mean", 2), ("baseline", 2), ("diff", 0), ("CI", 1),
+        ("p", 4), ("Holm p", 1), ("TOST Holm p", 1), ("perm p (min)", 5), ("label", 0),
+        ("seeds to settle", 3),
+    ]  # fmt: skip
+    rows = [
+        [r["setting"]] * multi + [
+            f"{r['level']:g}", str(r["n"]), _fmt(r["mean"]), _fmt(r["baseline_mean"]),
+            _fmt(r["diff"], signed=True), _ci(r["ci_low"], r["ci_high"]),
+            _fmt(r["p_diff"]), _fmt(r["p_diff_adj"]), _fmt(r["p_equiv_adj"]),
+            f"{_fmt(r['p_perm'])} ({_fmt(r['p_perm_min'])})", _label(r["label"], r["negligible"]),
             "" if r["seeds_needed"] is None or r["seeds_needed"] != r["seeds_needed"]
             else str(r["seeds_needed"]),
-        )  # fmt: skip
-    out_console().print(table)
+        ]
+        for r in levels.to_dict(orient="records")
+    ]  # fmt: skip
+    print_table(title, columns, rows, wide)
 
 
 def _print_dose(result) -> None:
@@ -104,6 +107,7 @@ def analyze_cmd(
     no_dose: bool = typer.Option(False, "--no-dose", help="Skip the dose-response fits."),
     store: Path | None = opt.STORE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    wide: bool = opt.WIDE,
     out: Path | None = typer.Option(
         None, "--out", help="Write the per-level table (.csv/.parquet)."
     ),
@@ -119,7 +123,8 @@ def analyze_cmd(
     res = resolve_results(source, store)
     result = analyze(
         res.table, condition=condition, paired=paired, dose_response=not no_dose,
-        n_boot=n_boot, seed=seed, **opt.analysis_settings(res.study, metric, alpha, margin),
+        n_boot=n_boot, seed=seed, reference=res.reference,
+        **opt.analysis_settings(res.study, metric, alpha, margin),
     )  # fmt: skip
     if out is not None:
         levels = result.levels()
@@ -130,7 +135,7 @@ def analyze_cmd(
     if as_json:
         print_json(result.to_json())
     else:
-        _print_levels(result)
+        _print_levels(result, wide)
         _print_dose(result)
     for message in result.warnings:
         print_warning(message)
@@ -143,7 +148,9 @@ def compare_cmd(
     b: str = typer.Option(
         "best", "--b", help="A level, a setting name, or 'best' (every level vs the best one)."
     ),
-    setting: str = typer.Option("default", "--setting", help="Setting of the levels compared."),
+    setting: str | None = typer.Option(
+        None, "--setting", help="Setting of the levels compared. Default: the reference setting."
+    ),
     metric: str | None = opt.METRIC,
     condition: str = opt.CONDITION,
     alpha: float | None = opt.ALPHA,
@@ -153,6 +160,7 @@ def compare_cmd(
     seed: int = opt.SEED,
     store: Path | None = opt.STORE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    wide: bool = opt.WIDE,
 ) -> None:
     """Compare two levels, two settings level by level, or every level with the best one.
 
@@ -171,8 +179,9 @@ def compare_cmd(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # printed below, once each
         result = compare_by_name(
-            data, a, b, condition=condition, setting=setting, paired=paired, **chosen
-        )
+            data, a, b, condition=condition, setting=setting or res.reference, paired=paired,
+            **chosen,
+        )  # fmt: skip
     summary = None
     if (result["setting_a"] != result["setting_b"]).any():
         both = data[data["setting"].isin([a, b])]
@@ -187,21 +196,19 @@ def compare_cmd(
             doc["settings_summary"] = summary.to_dict(orient="records")
         print_json(doc)
     else:
-        from rich.table import Table
-
-        table = Table(title=f"{metric} ({condition}), α = {alpha}, δ = ±{margin}, Holm")
-        for col in ("a", "b", "n", "mean a", "mean b", "diff", "CI", "p adj", "p equiv adj",
-                    "test", "label"):  # fmt: skip
-            table.add_column(col)
-        for r in result.to_dict(orient="records"):
-            table.add_row(
-                f"{r['setting_a']} {r['level_a']:g}", f"{r['setting_b']} {r['level_b']:g}",
-                f"{r['n']}/{r['n_baseline']}", _fmt(r["mean"]), _fmt(r["baseline_mean"]),
-                f"{r['diff']:+.3f}", f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]",
-                _fmt(r["p_diff_adj"]), _fmt(r["p_equiv_adj"]), r["test"],
-                _label(r["label"], r["negligible"]),
-            )  # fmt: skip
-        out_console().print(table)
+        test = result["test"].iloc[0] if len(result) else ""
+        columns = [("a", 0), ("b", 0), ("n", 3), ("mean a", 2), ("mean b", 2), ("diff", 0),
+                   ("CI", 1), ("Holm p", 1), ("TOST Holm p", 1), ("label", 0)]  # fmt: skip
+        rows = [
+            [f"{r['setting_a']} {r['level_a']:g}", f"{r['setting_b']} {r['level_b']:g}",
+             f"{r['n']}/{r['n_baseline']}", _fmt(r["mean"]), _fmt(r["baseline_mean"]),
+             _fmt(r["diff"], signed=True), _ci(r["ci_low"], r["ci_high"]),
+             _fmt(r["p_diff_adj"]), _fmt(r["p_equiv_adj"]), _label(r["label"], r["negligible"])]
+            for r in result.to_dict(orient="records")
+        ]  # fmt: skip
+        print_table(
+            f"{metric} ({condition}), {test}, α = {alpha}, δ = ±{margin}, Holm", columns, rows, wide
+        )
         if summary is not None:
             _print_settings_summary(summary)
     for message in result.attrs.get("warnings", []):

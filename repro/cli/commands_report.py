@@ -79,6 +79,7 @@ def _analyse(inputs, metric, condition, alpha, margin, n_boot, seed):
 
     return analyze(
         inputs.table, condition=condition, claims=inputs.claims, n_boot=n_boot, seed=seed,
+        reference=inputs.results.reference,
         **opt.analysis_settings(inputs.results.study, metric, alpha, margin),
     )  # fmt: skip
 
@@ -149,7 +150,13 @@ def figures_cmd(
     if analysis.fits is None:
         err_console.print(f"no dose-response fit: {analysis.dose_note}", highlight=False)
     out = out or path_inside("reports", inputs.name, "figures")
-    for p in save_figures(analysis, inputs.table, out, confusion=inputs.confusion):
+    for p in save_figures(
+        analysis,
+        inputs.table,
+        out,
+        confusion=inputs.confusion,
+        confusion_note=inputs.facts.confusion_note,
+    ):
         typer.echo(str(p))
     print_verdicts(analysis)
     for message in analysis.warnings:
@@ -161,6 +168,7 @@ def reproduce_cmd(
     study: str = typer.Argument("synthetic", help="Built-in study name or study file."),
     seeds: int | None = typer.Option(None, "--seeds", help="Seeds 0..N-1 (overrides the study)."),
     levels: str | None = typer.Option(None, "--levels", help="Comma list, e.g. 0,0.4,0.8."),
+    epochs: int | None = opt.EPOCHS,
     store: Path | None = opt.STORE,
     out: Path | None = _OUT,
     data: Path | None = typer.Option(None, "--data", help="Data for real-data studies."),
@@ -183,7 +191,7 @@ def reproduce_cmd(
     started = time.perf_counter()
     st = load_study(study).with_overrides(
         seeds=seeds, levels=parse_levels(levels), data_path=str(data) if data else None,
-        trust_pickle=trust_pickle,
+        trust_pickle=trust_pickle, epochs=epochs,
     )  # fmt: skip
     store = store or default_store_path(st.name)
     with _progress_bar(st.name) as progress:

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from colearn.errors import ConfigError
+from repro.cli import options as opt
 from repro.cli.app import TRUST_PICKLE_HELP, app, out_console, print_json
 
 
@@ -42,7 +43,10 @@ def run_command(
     seed: int = typer.Option(
         0, help="Seed index (with the study seed it fixes every random stream)."
     ),
-    setting: str = typer.Option("default", help="Named protocol variant of the study."),
+    setting: str | None = typer.Option(
+        None, help="Setting of the study (default: its top-level configuration)."
+    ),
+    epochs: int | None = opt.EPOCHS,
     data: Path | None = typer.Option(
         None, "--data", help="Data file or folder for real-data studies."
     ),
@@ -76,7 +80,9 @@ def run_command(
         raise ConfigError(f"--threads {threads} is not valid; give 1 or more.")
     torch.set_num_threads(threads)
     st = load_study(study).with_overrides(
-        data_path=str(data) if data is not None else None, trust_pickle=trust_pickle
+        data_path=str(data) if data is not None else None,
+        trust_pickle=trust_pickle,
+        epochs=epochs,
     )
     if store is not None:
         # Refuse before training what the store would refuse after it.
@@ -120,7 +126,10 @@ def bench_command(
         None, "--data", help="Data file or folder for real-data studies."
     ),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
-    epochs: int = typer.Option(3, help="Epochs to time (the first is discarded as warm-up)."),
+    epochs: int | None = opt.EPOCHS,
+    timed_epochs: int = typer.Option(
+        3, "--timed-epochs", help="Epochs to time (the first is discarded as warm-up)."
+    ),
     workers: int | None = typer.Option(
         None, help="Runs at once in the sweep estimate (default: the number of cores)."
     ),
@@ -137,8 +146,10 @@ def bench_command(
     from repro.runs.study import load_study
 
     torch.set_num_threads(max(1, threads))
-    st = load_study(study).with_overrides(data_path=str(data) if data is not None else None)
-    result = benchmark_study(st, device=device, epochs=epochs, workers=workers)
+    st = load_study(study).with_overrides(
+        data_path=str(data) if data is not None else None, epochs=epochs
+    )
+    result = benchmark_study(st, device=device, epochs=timed_epochs, workers=workers)
     if as_json:
         print_json(result)
         return

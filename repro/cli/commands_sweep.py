@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from repro.cli import options as opt
 from repro.cli.app import TRUST_PICKLE_HELP, app, err_console, print_json
 
 __all__ = ["export_command", "parse_levels", "status_command", "sweep_command"]
@@ -43,6 +44,7 @@ def _study(
     levels: str | None,
     data: Path | None,
     trust_pickle: bool = False,
+    epochs: int | None = None,
 ):
     from repro.runs.study import load_study
 
@@ -51,6 +53,7 @@ def _study(
         levels=parse_levels(levels),
         data_path=str(data) if data else None,
         trust_pickle=trust_pickle,
+        epochs=epochs,
     )
 
 
@@ -59,6 +62,7 @@ def sweep_command(
     study: str = _STUDY,
     seeds: int | None = _SEEDS,
     levels: str | None = _LEVELS,
+    epochs: int | None = opt.EPOCHS,
     store: Path | None = _STORE,
     data: Path | None = _DATA,
     workers: int | None = typer.Option(
@@ -79,7 +83,7 @@ def sweep_command(
     """
     from repro.runs.sweep import run_sweep
 
-    st = _study(study, seeds, levels, data, trust_pickle)
+    st = _study(study, seeds, levels, data, trust_pickle, epochs)
     with _progress_bar(st.name) as progress:
         summary = run_sweep(
             st,
@@ -116,6 +120,7 @@ def status_command(
     study: str = _STUDY,
     seeds: int | None = _SEEDS,
     levels: str | None = _LEVELS,
+    epochs: int | None = opt.EPOCHS,
     store: Path | None = _STORE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
@@ -125,7 +130,7 @@ def status_command(
     """
     from repro.runs.sweep import grid_status
 
-    st = _study(study, seeds, levels, None)
+    st = _study(study, seeds, levels, None, epochs=epochs)
     doc = grid_status(st, store)
     if as_json:
         print_json(doc)

@@ -19,6 +19,8 @@ __all__ = [
     "PAIRED",
     "BOOT",
     "SEED",
+    "EPOCHS",
+    "WIDE",
     "analysis_settings",
 ]
 
@@ -39,6 +41,15 @@ PAIRED = typer.Option(
 )
 BOOT = typer.Option(2000, "--boot", "--n-boot", help="Cluster-bootstrap replicates.")
 SEED = typer.Option(0, "--seed", help="Seed of the bootstrap generator.")
+WIDE = typer.Option(
+    False, "--wide", help="Show every column of the table, however wide the terminal."
+)
+EPOCHS = typer.Option(
+    None,
+    "--epochs",
+    help="Train every setting this many epochs, for a quick look. Part of the run configuration: "
+    "the runs are new ones (other ids), never mixed with the study's, and reports say so.",
+)
 
 
 def analysis_settings(study, metric: str | None, alpha: float | None, margin: float | None) -> dict:

@@ -61,7 +61,9 @@ def benchmark_study(
     from repro.training.train import train
 
     if epochs < 2:
-        raise ConfigError(f"--epochs must be at least 2 (the first is warm-up), got {epochs}.")
+        raise ConfigError(
+            f"--timed-epochs must be at least 2 (the first is warm-up), got {epochs}."
+        )
     study.require_data()
     data = load_data(study)
     config = study.run_config(study.setting_names[0])

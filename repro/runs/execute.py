@@ -71,12 +71,13 @@ def train_one(
     arm: str,
     level: float | None,
     seed: int,
-    setting: str = "default",
+    setting: str | None = None,
     data: str | Path | None = None,
     device: str = "cpu",
     trust_pickle: bool = False,
 ) -> tuple[RunSpec, RunResult]:
-    """Load a study (name, file or object), its data, and train one run.
+    """Load a study (name, file or object), its data, and train one run (``setting`` None: the
+    study's reference setting).
 
     ``trust_pickle`` lets the loaders unpickle any class a pickled data file names (see
     :func:`repro.data.loaders.load_dataset`); set it only for files you trust.
@@ -87,6 +88,7 @@ def train_one(
     st = st.with_overrides(
         data_path=str(data) if data is not None else None, trust_pickle=trust_pickle
     )
+    setting = st.reference if setting is None else setting
     st.run_config(setting)  # fail on an unknown setting before loading data
     spec = make_spec(st, setting, arm, level, seed)
     dataset = load_data(st)

@@ -176,7 +176,8 @@ class ResultsStore:
         -------
         dict
             ``runs`` (``"N done, M failed"``), ``wall_time_s``, ``device``, ``git commit``,
-            ``versions`` (library → version of the latest done run).
+            ``versions`` (library → version of the latest done run), ``epochs`` (the sorted
+            distinct training epochs of the done runs, e.g. after ``--epochs``).
         """
         runs = self.run_rows()
         done = runs[runs["status"] == "done"]
@@ -188,6 +189,9 @@ class ResultsStore:
             "device": ", ".join(sorted(map(str, done["device"].dropna().unique()))) or "unknown",
             "git commit": ", ".join(c[:10] for c in commits) or "unknown",
             "versions": {k: v for k, v in versions.items() if v},
+            "epochs": sorted(
+                {json.loads(c)["training"]["epochs"] for c in done["config_json"].dropna()}
+            ),
         }
 
     def check_replace(self, run_id: str, execution: dict, force: bool = False) -> None:

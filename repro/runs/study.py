@@ -2,14 +2,16 @@
 
 A study file has these tables (every key optional unless marked; unknown keys are errors)::
 
-    [study]     name*, description, seed, seeds, levels
+    [study]     name*, description, seed, seeds, levels, setting (name of the top-level
+                configuration as a setting; "default" when absent)
     [data]      source* ("synthetic" | "file" | "mfeat"), preset, path, format, primary*, dropped*,
                 modalities, [data.options] (generator or loader settings),
                 [data.dims] (expected feature size per modality, checked on loading)
     [model]     kind*, any model setting (hidden, layers, readout, ...)
     [training]  epochs, batch_size, lr, loss, plateau_patience, plateau_factor, early_stopping
     [protocol]  draw, granularity, selection, shuffle, drop_last
-    [settings.NAME]  named variants: sub-tables protocol / model / training overriding the above
+    [settings.NAME]  named variants: sub-tables protocol / model / training overriding the above;
+                the top-level configuration is always a setting too (the reference of comparisons)
     [analysis]  metric, higher_is_better, alpha, margin, paired
     [[claims]]  id*, level*, metric*, paper_value, expected*, text
 
@@ -23,6 +25,7 @@ See ``repro/studies/synthetic.toml`` for a commented example.
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -102,14 +105,20 @@ class Study:
     settings: dict = field(default_factory=dict)
     claims: tuple[Claim, ...] = ()
     source_file: str = ""
+    reference: str = "default"
+    # The study file's epochs when the command line's --epochs replaced them (reports say so).
+    designed_epochs: int | None = None
 
     @property
     def setting_names(self) -> list[str]:
-        """Names of the protocol variants (``["default"]`` when the study declares none)."""
-        return list(self.settings) or ["default"]
+        """Names of the settings: the top-level configuration (:attr:`reference`) first, then
+        each ``[settings.NAME]`` variant in file order."""
+        return [self.reference, *self.settings]
 
-    def run_config(self, setting: str = "default") -> RunConfig:
-        """The run configuration of one setting (its overrides applied to the study's tables)."""
+    def run_config(self, setting: str | None = None) -> RunConfig:
+        """The run configuration of one setting (its overrides applied to the study's tables);
+        ``None`` is the reference setting."""
+        setting = self.reference if setting is None else setting
         if setting not in self.setting_names:
             raise ConfigError(
                 f"study '{self.name}' has no setting '{setting}'; valid: {', '.join(self.setting_names)}."
@@ -133,10 +142,30 @@ class Study:
         levels: list[float] | None = None,
         data_path: str | None = None,
         trust_pickle: bool = False,
+        epochs: int | None = None,
     ) -> Study:
-        """A copy with the command line's ``--seeds``, ``--levels``, ``--data`` and
-        ``--trust-pickle`` applied (each checked as in a study file)."""
+        """A copy with the command line's ``--seeds``, ``--levels``, ``--data``,
+        ``--trust-pickle`` and ``--epochs`` applied (each checked as in a study file).
+
+        ``epochs`` sets every setting's epochs (a quick look): it is part of the run
+        configuration, so it changes the run ids and never mixes with runs of the study as
+        designed.
+        """
         study = self
+        if epochs is not None:
+            _check_range(epochs, "--epochs", "epochs", 1, 100_000)
+            settings = {
+                name: {**over, "training": {k: v for k, v in over.get("training", {}).items()
+                                            if k != "epochs"}}
+                for name, over in study.settings.items()
+            }  # fmt: skip
+            study = replace(
+                study,
+                training=replace(study.training, epochs=epochs),
+                settings=settings,
+                designed_epochs=study.designed_epochs or study.training.epochs,
+            )
+            _check_distinct_settings(study, f"with --epochs {epochs}")
         if seeds is not None:
             study = replace(study, seeds=_check_seeds(seeds, "--seeds"))
         if levels is not None:
@@ -213,6 +242,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
         "seed": (int,),
         "seeds": (int,),
         "levels": (list,),
+        "setting": (str,),
     },
 }
 _CHOICES = {
@@ -392,6 +422,8 @@ def parse_study(doc: dict, where: str) -> Study:
         raise ConfigError(f"{where}: [study] needs a name.")
     # The name becomes results/<name>.sqlite and reports/<name>/.
     check_name(head["name"], f"{where}: [study] name")
+    reference = head.get("setting", "default")
+    check_name(reference, f"{where}: [study] setting")
     _check_range(head.get("seed", 0), where, "[study] seed", 0, 2**63 - 1)
     if "data" not in doc or "model" not in doc:
         raise ConfigError(f"{where}: a study needs a [data] and a [model] table.")
@@ -407,6 +439,11 @@ def parse_study(doc: dict, where: str) -> Study:
     for name, over in raw_settings.items():
         # Setting names become parts of figure file names.
         check_name(name, f"{where}: setting name")
+        if name == reference:
+            raise ConfigError(
+                f"{where}: [settings.{name}] has the name of the study's own configuration; the "
+                "top-level tables are that setting already, so give the variant another name."
+            )
         if not isinstance(over, dict):
             raise ConfigError(f"{where}: [settings.{name}] must be a table.")
         for key, table in over.items():
@@ -450,13 +487,34 @@ def parse_study(doc: dict, where: str) -> Study:
         settings=settings,
         claims=tuple(claims),
         source_file=where,
+        reference=reference,
     )
     for name in study.setting_names:
         # every override must form a valid configuration
-        inside = where if name == "default" else f"{where} [settings.{name}]"
+        inside = where if name == reference else f"{where} [settings.{name}]"
         _check_training(study.run_config(name).training, inside)
+    _check_distinct_settings(study, where)
     _check_grid_size(study, where)
     return study
+
+
+def _check_distinct_settings(study: Study, where: str) -> None:
+    """Two settings with one run configuration would train the same runs twice under two names
+    and compare a configuration with itself."""
+    seen: dict[str, str] = {}
+    for name in study.setting_names:
+        identity = json.dumps(study.run_config(name).identity("multimodal"), sort_keys=True)
+        if identity in seen:
+            first = seen[identity]
+            hint = (
+                "the top-level tables are a setting already"
+                if first == study.reference
+                else "remove one or make them differ"
+            )
+            raise ConfigError(
+                f"{where}: settings '{first}' and '{name}' are the same run configuration; {hint}."
+            )
+        seen[identity] = name
 
 
 def _numeric(table: dict) -> dict:
