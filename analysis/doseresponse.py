@@ -21,7 +21,7 @@ from analysis.tidy import analysable, level_rows, settings_of
 from analysis.tidy import higher_is_better as _direction
 from colearn.errors import ConfigError, DataError
 
-__all__ = ["dose_groups", "fit_dose_response", "dose_effect_test"]
+__all__ = ["dose_groups", "fit_dose_response", "dose_effect_test", "aicc"]
 
 
 def dose_groups(table: pd.DataFrame, metric: str, condition: str, setting: str | None):
@@ -47,12 +47,9 @@ def _criteria(fit, n_obs: int, sspe: float, df_pe: int, n_levels: int) -> dict:
     k = fit.n_params + 1
     nan = float("nan")
     if not np.isfinite(fit.sse) or fit.sse <= 0:
-        loglik = aicc = bic = nan
+        loglik = bic = nan
     else:
         loglik = -0.5 * n_obs * (np.log(2 * np.pi * fit.sse / n_obs) + 1)
-        aicc = (
-            -2 * loglik + 2 * k + (2 * k * (k + 1) / (n_obs - k - 1) if n_obs - k - 1 > 0 else nan)
-        )
         bic = -2 * loglik + k * np.log(n_obs)
     df_lof = n_levels - fit.n_params
     if df_lof > 0 and df_pe > 0 and sspe > 0 and np.isfinite(fit.sse):
@@ -64,7 +61,7 @@ def _criteria(fit, n_obs: int, sspe: float, df_pe: int, n_levels: int) -> dict:
         "n_params": fit.n_params,
         "sse": fit.sse,
         "loglik": loglik,
-        "aicc": aicc,
+        "aicc": aicc(fit.sse, n_obs, k),
         "bic": bic,
         "f_lof": f_lof,
         "df_lof": df_lof,
@@ -218,3 +215,24 @@ def dose_effect_test(
             }
         )
     return pd.DataFrame(out)
+
+
+def aicc(sse, n_obs, k):
+    """AICc of Gaussian least-squares fits (σ counted in ``k``); NaN where undefined.
+
+    Parameters
+    ----------
+    sse, n_obs, k : float or numpy.ndarray
+        Residual sum of squares, number of observations, parameters including σ.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        −2 log L + 2k + 2k(k + 1)/(n − k − 1), NaN when SSE is not positive or n ≤ k + 1.
+    """
+    sse, n_obs, k = (np.asarray(v, float) for v in (sse, n_obs, k))
+    with np.errstate(all="ignore"):
+        loglik = -0.5 * n_obs * (np.log(2 * np.pi * sse / n_obs) + 1)
+        value = -2 * loglik + 2 * k + 2 * k * (k + 1) / (n_obs - k - 1)
+    out = np.where((sse > 0) & np.isfinite(sse) & (n_obs - k - 1 > 0), value, np.nan)
+    return out if out.ndim else float(out)
