@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.curves import MODELS, fit_batch, fit_curve
-from analysis.doseresponse import aicc, dose_groups, fit_dose_response
+from analysis.curves import MODELS, fit_batch
+from analysis.doseresponse import aicc, dose_groups, fit_setting
 from analysis.tidy import baseline_rows
 from analysis.tidy import higher_is_better as _direction
 from colearn.errors import ConfigError, DataError
 
-__all__ = ["dose_response_band", "optimal_level", "band_and_optimum"]
+__all__ = ["dose_response_band", "optimal_level", "dose_response_analysis"]
 
 
 def _choose(fits: pd.DataFrame, model: str) -> str:
@@ -70,7 +70,7 @@ def _per_seed(sub: pd.DataFrame, levels: np.ndarray):
     return counts, sums, squares
 
 
-def _bootstrap(sub, model, candidates, n_boot, seed, grid) -> _Boot:
+def _bootstrap(sub, full, model, candidates, n_boot, seed, grid) -> _Boot:
     """Cluster bootstrap over seeds: every candidate shape refitted to every replicate."""
     x, y = sub["level"].to_numpy(float), sub["value"].to_numpy(float)
     levels = np.unique(x)
@@ -88,7 +88,6 @@ def _bootstrap(sub, model, candidates, n_boot, seed, grid) -> _Boot:
         sspe = np.sum(np.where(c > 0, q - s * centred, 0.0), axis=1)
     means = centred + y.mean()
     n_obs = c.sum(axis=1)
-    full = {m: fit_curve(m, x, y) for m in dict.fromkeys([model, *candidates])}
     best = np.full(n_boot, np.inf)
     selected = np.full((n_boot, len(grid)), np.nan)
     curves = None
@@ -132,12 +131,12 @@ def _runs(table, metric, condition, setting, model, n_boot, seed, n_grid, higher
         raise ConfigError(f"n_boot is {n_boot!r}; it must be a positive integer.")
     higher = _direction(metric) if higher_is_better is None else higher_is_better
     for name, sub, rows in dose_groups(table, metric, condition, setting):
-        fits = fit_dose_response(rows, metric, condition, name, higher_is_better=higher)
+        fits, full = fit_setting(name, sub, MODELS, higher, metric, condition)
         chosen = _choose(fits, model)
         candidates = MODELS if model == "best" else (chosen,)
         grid = np.linspace(sub["level"].min(), sub["level"].max(), n_grid)
-        boot = _bootstrap(sub, chosen, candidates, n_boot, seed, grid)
-        yield name, sub, rows, chosen, higher, boot
+        boot = _bootstrap(sub, full, chosen, candidates, n_boot, seed, grid)
+        yield fits, name, sub, rows, chosen, higher, boot
 
 
 def _band(name, rows, chosen, boot: _Boot, n_boot, seed, alpha) -> pd.DataFrame:
@@ -189,7 +188,7 @@ def _optimum(name, sub, chosen, higher, boot: _Boot, n_boot, seed, alpha, margin
     })  # fmt: skip
 
 
-def band_and_optimum(
+def dose_response_analysis(
     table: pd.DataFrame,
     metric: str = "accuracy",
     condition: str = "primary",
@@ -201,19 +200,26 @@ def band_and_optimum(
     n_grid: int = 191,
     higher_is_better: bool | None = None,
     margin: float = 0.02,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`dose_response_band` and :func:`optimal_level` from one bootstrap per setting.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The fits, the band and the optimum of every setting, from one fit and one bootstrap each.
 
-    Parameters and the two results are those of the two functions; with the same ``seed``
-    each equals the function's own result.
+    Parameters are those of :func:`optimal_level`.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        :func:`~analysis.doseresponse.fit_dose_response` (every shape),
+        :func:`dose_response_band` and :func:`optimal_level`; with the same settings each
+        equals that function's own result.
     """
-    bands, optima = [], []
-    for name, sub, rows, chosen, higher, boot in _runs(
+    fitted, bands, optima = [], [], []
+    for fits, name, sub, rows, chosen, higher, boot in _runs(
         table, metric, condition, setting, model, n_boot, seed, n_grid, higher_is_better
     ):
+        fitted.append(fits)
         bands.append(_band(name, rows, chosen, boot, n_boot, seed, alpha))
         optima.append(_optimum(name, sub, chosen, higher, boot, n_boot, seed, alpha, margin))
-    return pd.concat(bands, ignore_index=True), pd.concat(optima, ignore_index=True)
+    return tuple(pd.concat(f, ignore_index=True) for f in (fitted, bands, optima))
 
 
 def dose_response_band(
@@ -256,9 +262,9 @@ def dose_response_band(
         (1 − α) t CI), ``model``, ``n_boot``, ``n_failed`` (replicates whose refit failed),
         ``seed``, ``alpha``.
     """
-    return band_and_optimum(
+    return dose_response_analysis(
         table, metric, condition, setting, model, n_boot, seed, alpha, n_grid, higher_is_better
-    )[0]
+    )[1]
 
 
 def optimal_level(
@@ -319,7 +325,7 @@ def optimal_level(
     On the authors' IEMOCAP accuracies (spline, 2,000 replicates, seed 0) the optimum is 0.815
     and the near-optimal region at δ = .02 [0.675, 0.915].
     """
-    return band_and_optimum(
+    return dose_response_analysis(
         table, metric, condition, setting, model, n_boot, seed, alpha, n_grid, higher_is_better,
         margin,
-    )[1]  # fmt: skip
+    )[2]  # fmt: skip
