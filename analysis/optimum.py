@@ -112,18 +112,21 @@ def _bootstrap(sub, full, model, candidates, n_boot, seed, grid) -> _Boot:
 
 
 def _argmax_interval(boot: _Boot, sign: float, alpha: float) -> tuple[float, float]:
-    """Hull of the levels not rejected as the optimum (test inversion, see optimal_level)."""
-    f = sign * boot.full_selected
-    e = sign * (boot.selected - boot.full_selected)
-    e = e[~np.isnan(e).any(axis=1)]
-    if not len(e):
+    """Percentile interval of the optimum over replicates whose curves (the shape chosen by
+    AICc in each) are spread by the small-sample factor (see :func:`optimal_level`)."""
+    ok = ~np.isnan(boot.selected).any(axis=1)
+    if not ok.any():
         return float("nan"), float("nan")
-    gap = np.max(f) - f
-    spread = np.max(e, axis=1, keepdims=True) - e
     n = boot.n_seeds
-    inflate = np.sqrt(n / (n - 1)) * stats.t.ppf(1 - alpha, n - 1) / stats.norm.ppf(1 - alpha)
-    inside = gap <= inflate * np.quantile(spread, 1 - alpha, axis=0)
-    return float(boot.grid[inside].min()), float(boot.grid[inside].max())
+    inflate = (
+        np.sqrt(n / (n - 1)) * stats.t.ppf(1 - alpha / 2, n - 1) / stats.norm.ppf(1 - alpha / 2)
+        if n > 1
+        else 1.0
+    )
+    spread = boot.full_selected + inflate * (boot.selected[ok] - boot.full_selected)
+    arg = boot.grid[np.argmax(sign * spread, axis=1)]
+    lo, hi = np.percentile(arg, [50 * alpha, 100 - 50 * alpha])
+    return float(lo), float(hi)
 
 
 def _runs(table, metric, condition, setting, model, n_boot, seed, n_grid, higher_is_better):
@@ -299,28 +302,30 @@ def optimal_level(
         cannot be told apart from the best), ``p_best`` (share of replicates in which the level
         has the best mean), ``near_best`` (the one-sided (1 − α) lower bootstrap bound of
         the difference lies above −δ: the level is within δ of the best), ``opt_level`` (argmax
-        of the full-data curve), ``opt_low``, ``opt_high`` ((1 − α) confidence interval of the
-        optimal level, see Notes; it never leaves the observed level range, so an end at the
-        lowest or highest level means the optimum may lie at or beyond it), ``near_low``,
+        of the full-data curve), ``opt_low``, ``opt_high`` ((1 − α) model-selection-aware bootstrap
+        interval of the optimal level, see Notes; it never leaves the observed level range, so
+        an end at the lowest or highest level means the optimum may lie at or beyond it), ``near_low``,
         ``near_high`` (the near-optimal region: grid levels whose curve is within δ of the
         curve's optimum, judged by the one-sided (1 − α) lower bootstrap bound of
         f(level) − f(optimum)), ``model``, ``n_boot``, ``seed``, ``alpha``, ``margin``.
 
     Notes
     -----
-    The optimal-level interval inverts a test of "the optimum lies at θ" over the grid.  With
-    f̂ the curve of the shape chosen by AICc, θ is kept when max f̂ − f̂(θ) does not exceed the
-    (1 − α) quantile of max_x e_b(x) − e_b(θ), where e_b = f̂_b − f̂ and f̂_b is the curve of the
-    shape chosen by AICc *in replicate b* (with ``model="best"``; a fixed ``model`` is refitted
-    alone).  If θ is the true optimum, f(x) ≤ f(θ) for every x, so the statistic is at most the
-    same maximum of the estimation errors, whose law the bootstrap approximates: the test is
-    conservative at every θ.  The quantile is multiplied by √(n/(n − 1)) t₍ₙ₋₁₎/z at the
-    (1 − α) point (n seeds), the factor that turns a bootstrap normal interval of a mean into
-    the t interval, because a bootstrap over 5 or 10 seeds understates the spread.  The
-    interval is the hull of the kept grid levels.  Its coverage is checked by simulation in
-    ``scripts/calibrate.py --optimum``.  The former percentile interval of the bootstrap argmax
-    of one fixed shape covered a known optimum in 85 % of simulated studies with the right
-    shape and 73.5 % with the shape chosen by AICc.
+    The optimal-level interval is model-selection aware: in every replicate each candidate
+    shape is refitted and the one with the lowest AICc gives the replicate's curve f̂_b (with
+    ``model="best"``; a fixed ``model`` is refitted alone), so the interval carries the
+    uncertainty of which shape fits, not only of one shape's parameters.  A bootstrap over
+    5 or 10 seeds understates the spread of the curve (by √((n − 1)/n), and with normal rather
+    than t tails), so each replicate's deviation from the full-data curve f̂ of the chosen shape
+    is stretched by κ = √(n/(n − 1)) · t₍ₙ₋₁, 1−α/2₎ / z₍1−α/2₎, the factor that turns the
+    bootstrap normal interval of a mean into its t interval (κ = 1.58 at 5 seeds, 1.22 at 10,
+    → 1 as seeds grow): the interval is the α/2 and 1 − α/2 percentiles of the argmax of
+    f̂ + κ (f̂_b − f̂) on the grid.  The percentile interval of one fixed shape's bootstrap argmax
+    that it replaces covered a known optimum (Emax with decline, optimum 0.878, seed SD .015)
+    in 78 % of simulated studies at 5 seeds with the right shape and 38 % with the shape
+    chosen by AICc; this interval covers it in 93 % and 97.5 % (``scripts/calibrate.py
+    --optimum`` prints the table).  The grid spans the observed levels only: an interval
+    ending at the lowest or highest level says the optimum may lie there or beyond.
 
     On the authors' IEMOCAP accuracies (spline, 2,000 replicates, seed 0) the optimum is 0.815
     and the near-optimal region at δ = .02 [0.675, 0.915].
