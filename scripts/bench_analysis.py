@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--boot", type=int, default=2000, help="bootstrap replicates (--boot)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per command")
     args = parser.parse_args()
-    print(f"| seeds | levels | settings | rows | command | time (s) | peak memory (MB) |")
+    print("| seeds | levels | settings | rows | command | time (s) | peak memory (MB) |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.seeds:
