@@ -92,7 +92,11 @@ def _bootstrap(sub, full, model, candidates, n_boot, seed, grid) -> _Boot:
     selected = np.full((n_boot, len(grid)), np.nan)
     curves = None
     for name, fit in full.items():
-        if not fit.converged:
+        if name != model and name not in candidates:
+            continue
+        # A shape that did not converge on all the data does not compete (as in the Akaike
+        # weights); a shape the caller fixed is refitted from wherever its fit stopped.
+        if not (fit.converged or (name == model and np.all(np.isfinite(fit.params)))):
             continue
         batch = fit_batch(name, levels, means, c, grid, fit)
         if name == model:
@@ -144,7 +148,9 @@ def _runs(table, metric, condition, setting, model, n_boot, seed, n_grid, higher
 
 def _band(name, rows, chosen, boot: _Boot, n_boot, seed, alpha) -> pd.DataFrame:
     ok = ~np.isnan(boot.curves).any(axis=1)
-    lo, hi = np.nanpercentile(boot.curves[ok], [50 * alpha, 100 - 50 * alpha], axis=0)
+    lo = hi = np.full(len(boot.grid), np.nan)
+    if ok.any():
+        lo, hi = np.percentile(boot.curves[ok], [50 * alpha, 100 - 50 * alpha], axis=0)
     common = {"model": chosen, "n_boot": n_boot, "n_failed": int((~ok).sum()), "seed": seed,
               "alpha": alpha, "setting": name}  # fmt: skip
     grid = boot.grid
