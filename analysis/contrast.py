@@ -87,10 +87,11 @@ def pair_by_seed(
                 f"seed {int(dup.iloc[0])} appears twice in the {name} group of {what}; "
                 "a paired analysis needs one value per seed."
             )
-    merged = a[["seed", "value"]].merge(b[["seed", "value"]], on="seed", suffixes=("_a", "_b"))
-    merged = merged.sort_values("seed")
-    dropped = sorted(set(a["seed"]).symmetric_difference(set(b["seed"])))
-    return merged["value_a"].to_numpy(float), merged["value_b"].to_numpy(float), dropped
+    seeds_a, seeds_b = a["seed"].to_numpy(), b["seed"].to_numpy()
+    # seeds are unique within each group (checked above): a sorted intersection aligns them
+    _, ia, ib = np.intersect1d(seeds_a, seeds_b, assume_unique=True, return_indices=True)
+    dropped = np.setxor1d(seeds_a, seeds_b, assume_unique=True).tolist()
+    return a["value"].to_numpy(float)[ia], b["value"].to_numpy(float)[ib], dropped
 
 
 def _sd(v: np.ndarray) -> float:
@@ -195,8 +196,10 @@ def contrast(
             ci = res.confidence_interval(1 - alpha)
             ci2 = res.confidence_interval(1 - 2 * alpha)
             p_equiv = ttost_ind(x, y, -margin, margin, usevar="unequal")[0]
-            gt = (x[:, None] > y[None, :]).mean() + 0.5 * (x[:, None] == y[None, :]).mean()
-            out["p_superiority"] = float(gt)
+            # the Mann–Whitney U of x counts pairs with x > y, ties half: P(X > Y) · n_x · n_y,
+            # from ranks in O(n log n) rather than all n_x · n_y pairs
+            u = stats.mannwhitneyu(x, y, method="asymptotic").statistic
+            out["p_superiority"] = float(u / (len(x) * len(y)))
         out.update(
             ci_low=float(ci.low),
             ci_high=float(ci.high),

@@ -16,12 +16,43 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats
 
-from analysis.curves import MODELS, fit_curve
+from analysis.curves import MODELS, CurveFit, fit_curve
 from analysis.tidy import analysable, level_rows, settings_of
 from analysis.tidy import higher_is_better as _direction
 from colearn.errors import ConfigError, DataError
 
-__all__ = ["dose_groups", "fit_dose_response", "dose_effect_test"]
+__all__ = [
+    "dose_groups",
+    "fit_dose_response",
+    "fit_setting",
+    "dose_effect_test",
+    "aicc",
+    "FIT_COLUMNS",
+]
+
+
+#: Columns of :func:`fit_dose_response`.
+FIT_COLUMNS = [
+    "setting",
+    "model",
+    "n_params",
+    "sse",
+    "loglik",
+    "aicc",
+    "bic",
+    "weight",
+    "f_lof",
+    "df_lof",
+    "df_pe",
+    "p_lof",
+    "converged",
+    "peak_level",
+    "peak_value",
+    "n_obs",
+    "n_levels",
+    "metric",
+    "condition",
+]
 
 
 def dose_groups(table: pd.DataFrame, metric: str, condition: str, setting: str | None):
@@ -47,12 +78,9 @@ def _criteria(fit, n_obs: int, sspe: float, df_pe: int, n_levels: int) -> dict:
     k = fit.n_params + 1
     nan = float("nan")
     if not np.isfinite(fit.sse) or fit.sse <= 0:
-        loglik = aicc = bic = nan
+        loglik = bic = nan
     else:
         loglik = -0.5 * n_obs * (np.log(2 * np.pi * fit.sse / n_obs) + 1)
-        aicc = (
-            -2 * loglik + 2 * k + (2 * k * (k + 1) / (n_obs - k - 1) if n_obs - k - 1 > 0 else nan)
-        )
         bic = -2 * loglik + k * np.log(n_obs)
     df_lof = n_levels - fit.n_params
     if df_lof > 0 and df_pe > 0 and sspe > 0 and np.isfinite(fit.sse):
@@ -64,7 +92,7 @@ def _criteria(fit, n_obs: int, sspe: float, df_pe: int, n_levels: int) -> dict:
         "n_params": fit.n_params,
         "sse": fit.sse,
         "loglik": loglik,
-        "aicc": aicc,
+        "aicc": aicc(fit.sse, n_obs, k),
         "bic": bic,
         "f_lof": f_lof,
         "df_lof": df_lof,
@@ -116,64 +144,44 @@ def fit_dose_response(
     if bad:
         raise ConfigError(f"unknown model(s) {bad}; valid models are {', '.join(MODELS)}.")
     higher = _direction(metric) if higher_is_better is None else higher_is_better
-    out = []
-    for name, sub, _ in dose_groups(table, metric, condition, setting):
-        x, y = sub["level"].to_numpy(float), sub["value"].to_numpy(float)
-        levels = np.unique(x)
-        sspe = float(
-            sub.groupby("level")["value"].apply(lambda v: ((v - v.mean()) ** 2).sum()).sum()
-        )
-        df_pe = len(y) - len(levels)
-        grid = np.linspace(levels.min(), levels.max(), 191)
-        rows = []
-        for model in models:
-            fit = fit_curve(model, x, y)
-            row = {"setting": name, "model": model}
-            row.update(_criteria(fit, len(y), sspe, df_pe, len(levels)))
-            if model == "isotonic":
-                peak = fit.mode
-                peak_value = float(fit.predict(np.array([peak]))[0])
-            else:
-                curve = fit.predict(grid)
-                i = (
-                    int(np.nanargmax(curve) if higher else np.nanargmin(curve))
-                    if fit.converged
-                    else 0
-                )
-                peak, peak_value = (
-                    (float(grid[i]), float(curve[i])) if fit.converged else (np.nan,) * 2
-                )
-            row.update(peak_level=peak, peak_value=peak_value)
-            rows.append(row)
-        frame = pd.DataFrame(rows)
-        ok = frame["converged"] & frame["aicc"].notna()
-        delta = frame["aicc"] - frame.loc[ok, "aicc"].min()
-        w = np.where(ok, np.exp(-0.5 * delta), 0.0)
-        frame["weight"] = w / w.sum() if w.sum() > 0 else np.nan
-        frame = frame.assign(n_obs=len(y), n_levels=len(levels), metric=metric, condition=condition)
-        out.append(frame)
-    cols = [
-        "setting",
-        "model",
-        "n_params",
-        "sse",
-        "loglik",
-        "aicc",
-        "bic",
-        "weight",
-        "f_lof",
-        "df_lof",
-        "df_pe",
-        "p_lof",
-        "converged",
-        "peak_level",
-        "peak_value",
-        "n_obs",
-        "n_levels",
-        "metric",
-        "condition",
+    out = [
+        fit_setting(name, sub, models, higher, metric, condition)[0]
+        for name, sub, _ in dose_groups(table, metric, condition, setting)
     ]
-    return pd.concat(out, ignore_index=True)[cols]
+    return pd.concat(out, ignore_index=True)[FIT_COLUMNS]
+
+
+def fit_setting(
+    name: str, sub: pd.DataFrame, models, higher: bool, metric: str, condition: str
+) -> tuple[pd.DataFrame, dict[str, CurveFit]]:
+    """Fit every shape to one setting's multimodal rows: the rows of :func:`fit_dose_response`
+    (before column ordering) and the fits themselves, by model."""
+    x, y = sub["level"].to_numpy(float), sub["value"].to_numpy(float)
+    levels = np.unique(x)
+    sspe = float(sub.groupby("level")["value"].apply(lambda v: ((v - v.mean()) ** 2).sum()).sum())
+    df_pe = len(y) - len(levels)
+    grid = np.linspace(levels.min(), levels.max(), 191)
+    rows, fits = [], {}
+    for model in models:
+        fit = fits[model] = fit_curve(model, x, y)
+        row = {"setting": name, "model": model}
+        row.update(_criteria(fit, len(y), sspe, df_pe, len(levels)))
+        if model == "isotonic":
+            peak = fit.mode
+            peak_value = float(fit.predict(np.array([peak]))[0])
+        else:
+            curve = fit.predict(grid)
+            i = int(np.nanargmax(curve) if higher else np.nanargmin(curve)) if fit.converged else 0
+            peak, peak_value = (float(grid[i]), float(curve[i])) if fit.converged else (np.nan,) * 2
+        row.update(peak_level=peak, peak_value=peak_value)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    ok = frame["converged"] & frame["aicc"].notna()
+    delta = frame["aicc"] - frame.loc[ok, "aicc"].min()
+    w = np.where(ok, np.exp(-0.5 * delta), 0.0)
+    frame["weight"] = w / w.sum() if w.sum() > 0 else np.nan
+    frame = frame.assign(n_obs=len(y), n_levels=len(levels), metric=metric, condition=condition)
+    return frame[FIT_COLUMNS], fits
 
 
 def dose_effect_test(
@@ -218,3 +226,24 @@ def dose_effect_test(
             }
         )
     return pd.DataFrame(out)
+
+
+def aicc(sse, n_obs, k):
+    """AICc of Gaussian least-squares fits (σ counted in ``k``); NaN where undefined.
+
+    Parameters
+    ----------
+    sse, n_obs, k : float or numpy.ndarray
+        Residual sum of squares, number of observations, parameters including σ.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        −2 log L + 2k + 2k(k + 1)/(n − k − 1), NaN when SSE is not positive or n ≤ k + 1.
+    """
+    sse, n_obs, k = (np.asarray(v, float) for v in (sse, n_obs, k))
+    with np.errstate(all="ignore"):
+        loglik = -0.5 * n_obs * (np.log(2 * np.pi * sse / n_obs) + 1)
+        value = -2 * loglik + 2 * k + 2 * k * (k + 1) / (n_obs - k - 1)
+    out = np.where((sse > 0) & np.isfinite(sse) & (n_obs - k - 1 > 0), value, np.nan)
+    return out if out.ndim else float(out)

@@ -18,8 +18,8 @@ import pandas as pd
 from analysis.claims import judge_claims
 from analysis.columns import LEVEL_KEYS
 from analysis.compare import compare_to_baseline, margin_sensitivity, power_by_level
-from analysis.doseresponse import dose_effect_test, fit_dose_response
-from analysis.optimum import dose_response_band, optimal_level
+from analysis.doseresponse import dose_effect_test
+from analysis.optimum import dose_response_analysis
 from analysis.robust import robustness
 from analysis.settings import compare_to_reference, summarize_settings
 from analysis.tidy import reference_setting, validate_tidy
@@ -298,10 +298,12 @@ def _dose_response(table, metric, condition, alpha, margin, higher, n_boot, seed
     common = {"metric": metric, "condition": condition, "higher_is_better": higher}
     boot = {"n_boot": n_boot, "seed": seed, "alpha": alpha}
     try:
+        # one fit and one bootstrap per setting serve the fits, the band and the optimum
+        fits, band, optimum = _quiet(dose_response_analysis, table, **common, **boot, margin=margin)
         return {
-            "fits": _quiet(fit_dose_response, table, **common),
-            "band": _quiet(dose_response_band, table, **common, **boot),
-            "optimum": _quiet(optimal_level, table, **common, **boot, margin=margin),
+            "fits": fits,
+            "band": band,
+            "optimum": optimum,
             "dose_test": _quiet(dose_effect_test, table, metric, condition),
         }
     except DataError as exc:

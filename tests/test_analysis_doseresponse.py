@@ -44,6 +44,18 @@ def test_optimal_level_interval(table):
     assert not opt.set_index("level").loc[0.0, "not_worse"]
 
 
+def test_optimum_interval_carries_the_choice_of_shape(table):
+    # The spline wins on AICc, but the isotonic fit (Akaike weight .17, mode 0.9) and the Emax
+    # shapes (peaks 0.88 to 0.95) win in some replicates: chosen inside each replicate, they
+    # stretch the interval towards 0.9, which refitting the spline alone never shows.
+    best = optimal_level(table, n_boot=300, seed=0).iloc[0]
+    alone = optimal_level(table, model="spline", n_boot=300, seed=0).iloc[0]
+    assert best["model"] == alone["model"] == "spline"
+    assert best["opt_level"] == alone["opt_level"]
+    assert best["opt_high"] >= alone["opt_high"] + 0.03
+    assert best["opt_low"] <= alone["opt_low"]
+
+
 def test_bootstrap_is_deterministic(table):
     a = dose_response_band(table, n_boot=50, seed=3)
     b = dose_response_band(table, n_boot=50, seed=3)
