@@ -43,6 +43,7 @@ from analysis.tidy import higher_is_better as _direction
 from colearn.errors import ConfigError
 
 __all__ = [
+    "DECISION_COLUMNS",
     "DEFAULT_LOOKS",
     "SPENDING",
     "SequentialDesign",
@@ -359,6 +360,13 @@ class SequentialDesign:
         """Information fractions ``n_k / n_K`` of the looks."""
         return tuple(n / self.looks[-1] for n in self.looks)
 
+    def describe(self) -> str:
+        """One line: ``looks 5,10,20,40 seeds, obf spending, α = 0.05, δ = 0.02, 7 levels``."""
+        return (
+            f"looks {_seq(self.looks)} seeds, {self.spending} spending, α = {self.alpha:g}, "
+            f"δ = {self.margin:g}, levels {_seq(self.levels)}"
+        )
+
     def as_dict(self) -> dict:
         """The design as plain JSON-able values (stored with the study's results)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -526,14 +534,15 @@ def sequential_decisions(table: pd.DataFrame, design: SequentialDesign) -> pd.Da
                     "label": LABELS[outcome], "negligible": negligible,
                     "decided": bool(new_d[i] or new_e[i]),
                 })  # fmt: skip
-    frame = pd.DataFrame(out, columns=_DECISION_COLUMNS[:-6])
+    frame = pd.DataFrame(out, columns=DECISION_COLUMNS[:-6])
     return frame.assign(
         alpha=design.alpha, margin=design.margin, spending=design.spending, paired=paired,
         metric=design.metric, condition=design.condition,
-    )[list(_DECISION_COLUMNS)]  # fmt: skip
+    )[list(DECISION_COLUMNS)]  # fmt: skip
 
 
-_DECISION_COLUMNS = (
+#: Columns of :func:`sequential_decisions`.
+DECISION_COLUMNS = (
     "look", "seeds", "fraction", "setting", "level", "n", "n_baseline", "mean", "baseline_mean",
     "diff", "p_diff", "p_equiv", "z_diff", "z_equiv", "alpha_diff", "alpha_equiv", "bound_diff",
     "bound_equiv", "nominal_diff", "nominal_equiv", "different", "equivalent", "label",
