@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_LOOKS",
     "SPENDING",
     "SequentialDesign",
+    "SequentialRecord",
     "alpha_spent",
     "crossing_probability",
     "group_sequential_bounds",
@@ -613,3 +614,29 @@ def sequential_summary(decisions: pd.DataFrame, design: SequentialDesign) -> pd.
             })  # fmt: skip
     frame = pd.DataFrame(out)
     return frame.astype({"decided_at": "Int64", "next_seeds": "Int64"})
+
+
+@dataclass(frozen=True)
+class SequentialRecord:
+    """A sequential design with its decisions so far: what the report's section shows.
+
+    Attributes
+    ----------
+    design : SequentialDesign
+    decisions : pandas.DataFrame
+        :func:`sequential_decisions`.
+    runs_used : int
+        Runs the looks evaluated so far needed.
+    runs_fixed : int
+        Runs of the fixed design with the same maximum (every level at every seed).
+    """
+
+    design: SequentialDesign
+    decisions: pd.DataFrame
+    runs_used: int
+    runs_fixed: int
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """:func:`sequential_summary` of the decisions."""
+        return sequential_summary(self.decisions, self.design)

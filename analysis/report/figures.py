@@ -33,6 +33,7 @@ __all__ = [
     "plot_dose_response",
     "plot_forest",
     "plot_confusion",
+    "plot_sequential",
     "save_figures",
 ]
 
@@ -355,6 +356,74 @@ def plot_confusion(
     ax.figure.colorbar(
         im, ax=ax, shrink=0.8, label="share of the true class" if normalize else "count"
     )
+    return ax
+
+
+def plot_sequential(
+    decisions: pd.DataFrame,
+    *,
+    test: str = "difference",
+    ax: Axes | None = None,
+    setting: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Each level's test statistic across the looks of a sequential design, with the boundaries.
+
+    Parameters
+    ----------
+    decisions : pandas.DataFrame
+        :func:`analysis.sequential.sequential_decisions` output.
+    test : {"difference", "equivalence"}
+        The signed z of the two-sided difference test against ``±bound_diff``, or the z of the
+        TOST p-value against ``bound_equiv``.  A level crosses its boundary where its label is
+        decided (a large marker, coloured by the label); a decided level has no later point.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    setting : str, optional
+        Setting to draw; default the first one.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if decisions is None or decisions.empty:
+        raise ConfigError("no look of the sequential design is complete yet; nothing to draw.")
+    if test not in ("difference", "equivalence"):
+        raise ConfigError(f"test '{test}' is not known; choose difference or equivalence.")
+    setting = setting or sorted(decisions["setting"].unique())[0]
+    rows = decisions[decisions["setting"] == setting].sort_values(["level", "look"])
+    z, bound = ("z_diff", "bound_diff") if test == "difference" else ("z_equiv", "bound_equiv")
+    ax = _new_ax(ax, size=(7.0, 4.6))
+    looks = rows.drop_duplicates("look").sort_values("look")
+    ax.plot(looks["seeds"], looks[bound], "k--", marker="_", ms=12, lw=1.2,
+            label="boundary (Holm's local α at the look)")  # fmt: skip
+    if test == "difference":
+        ax.plot(looks["seeds"], -looks[bound], "k--", marker="_", ms=12, lw=1.2)
+    ax.axhline(0, color="grey", lw=0.6)
+    cmap = plt.get_cmap("viridis")
+    levels = sorted(rows["level"].unique())
+    for i, level in enumerate(levels):
+        r = rows[rows["level"] == level]
+        color = cmap(i / max(len(levels) - 1, 1))
+        ax.plot(r["seeds"], r[z].clip(-40, 40), "-o", color=color, ms=4, lw=1.2,
+                label=f"p = {level:g}")  # fmt: skip
+        last = r.iloc[-1]
+        if last["decided"]:
+            ax.plot(last["seeds"], np.clip(last[z], -40, 40), "o", ms=11, mfc="none", mew=2,
+                    color=LABEL_COLORS.get(last["label"], "black"))  # fmt: skip
+    ax.set_yscale("symlog", linthresh=3)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(looks["seeds"], [str(n) for n in looks["seeds"]])
+    ax.minorticks_off()
+    ax.set_xlabel("seeds per arm at the look")
+    ax.set_ylabel(
+        "signed z of the t-test p-value" if test == "difference" else "z of the TOST p-value"
+    )
+    ax.set_title(title or f"Sequential {test} test ({setting}); rings: decided (label colour)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7.5, loc="best", framealpha=0.9, ncol=2)
     return ax
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +24,7 @@ import pandas as pd
 from analysis.sequential import (
     DECISION_COLUMNS,
     SequentialDesign,
+    SequentialRecord,
     look_schedule,
     sequential_decisions,
     sequential_summary,
@@ -37,8 +38,11 @@ from repro.runs.sweep import ProgressFn, run_sweep
 __all__ = [
     "SequentialResult",
     "make_design",
+    "record_dict",
+    "replayed_record",
     "replay",
     "run_sequential",
+    "runs_used",
     "stored_sequential",
 ]
 
@@ -85,22 +89,40 @@ class SequentialResult:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def record(self) -> SequentialRecord:
+        """The design, decisions and run counts a report shows."""
+        return SequentialRecord(self.design, self.decisions, self.runs_used, self.runs_fixed)
+
+    @property
     def complete(self) -> bool:
         """Every level decided, or the last look done."""
         return bool((self.summary["status"] != "open").all())
 
     def as_dict(self) -> dict:
         """A JSON-able summary (the ``sequential`` entry of ``--json`` documents)."""
-        levels = self.summary.astype(object).where(self.summary.notna(), None)
         return {
-            "design": self.design.as_dict(),
-            "complete": self.complete,
-            "looks_done": _looks_done(self.decisions),
-            "runs_used": self.runs_used,
-            "runs_fixed": self.runs_fixed,
-            "levels": levels.to_dict(orient="records"),
-            **{k: v for k, v in asdict(self).items() if k in ("ran", "failed", "interrupted")},
+            **record_dict(self.record),
+            "ran": self.ran,
+            "failed": self.failed,
+            "interrupted": self.interrupted,
         }
+
+
+def record_dict(record: SequentialRecord) -> dict:
+    """A sequential design's state as JSON-able values: ``design``, ``complete``,
+    ``looks_done``, ``runs_used``, ``runs_fixed`` and ``levels`` (one entry per level:
+    ``setting``, ``level``, ``label``, ``negligible``, ``decided_at``, ``seeds``, ``status``,
+    ``next_seeds``, ``max_seeds``)."""
+    summary = record.summary
+    levels = summary.astype(object).where(summary.notna(), None)
+    return {
+        "design": record.design.as_dict(),
+        "complete": bool((summary["status"] != "open").all()),
+        "looks_done": _looks_done(record.decisions),
+        "runs_used": record.runs_used,
+        "runs_fixed": record.runs_fixed,
+        "levels": levels.to_dict(orient="records"),
+    }
 
 
 def make_design(
@@ -143,6 +165,15 @@ def stored_sequential(study: Study, store_path: str | Path | None = None):
     return None if design is None else (SequentialDesign.from_dict(design), looks)
 
 
+def replayed_record(study: Study | None, store_path: str | Path | None) -> SequentialRecord | None:
+    """The decisions of the sequential design stored with a study, recomputed from its runs;
+    None when there is no store or it holds no sequential design (``analyze``, ``report``)."""
+    if study is None or store_path is None:
+        return None
+    stored = stored_sequential(study, store_path)
+    return None if stored is None else replay(study, stored[0], store_path).record
+
+
 def replay(study: Study, design: SequentialDesign, store_path: str | Path) -> SequentialResult:
     """Recompute a sequential design's decisions from the runs in the store (reads only).
 
@@ -157,15 +188,14 @@ def replay(study: Study, design: SequentialDesign, store_path: str | Path) -> Se
     table = table[table["run_id"].isin(set(grid.run_ids))]
     decisions = sequential_decisions(table, design) if len(table) else _no_decisions()
     summary = sequential_summary(decisions, design)
-    used = _runs_used(full, design, decisions, summary)
-    failed = sum(statuses.get(r) == "failed" for r in used[1])
+    failed = sum(statuses.get(r) == "failed" for r in _next_look_ids(full, design, summary))
     return SequentialResult(
         study=study.name,
         store=str(store_path),
         design=design,
         decisions=decisions,
         summary=summary,
-        runs_used=used[0],
+        runs_used=len(_used_ids(full, design, decisions)),
         runs_fixed=len(grid),
         failed=failed,
     )
@@ -203,16 +233,26 @@ def _open(frame: pd.DataFrame) -> set[tuple[str, float]]:
     return {(r.setting, float(r.level)) for r in frame.itertuples(index=False)}
 
 
-def _runs_used(study, design, decisions, summary) -> tuple[int, set[str]]:
-    """Runs the looks evaluated so far needed, and those the next look needs (by id)."""
+def _used_ids(study: Study, design: SequentialDesign, decisions: pd.DataFrame) -> set[str]:
+    """Ids of the runs the looks evaluated so far needed."""
     ids: set[str] = set()
     for look, rows in decisions.groupby("look"):
-        ids |= set(_look_grid(study, design.looks[look - 1], _open(rows)).run_ids)
-    done = len(ids)
+        ids |= set(_look_grid(study, design.looks[int(look) - 1], _open(rows)).run_ids)
+    return ids
+
+
+def _next_look_ids(study: Study, design: SequentialDesign, summary: pd.DataFrame) -> list[str]:
+    """Ids of the runs the next look needs (none when no level is open)."""
     pending = summary[summary["status"] == "open"]
-    if len(pending):
-        ids |= set(_look_grid(study, int(pending["next_seeds"].min()), _open(pending)).run_ids)
-    return done, ids
+    if not len(pending):
+        return []
+    return _look_grid(study, int(pending["next_seeds"].min()), _open(pending)).run_ids
+
+
+def runs_used(study: Study, design: SequentialDesign, decisions: pd.DataFrame) -> tuple[int, int]:
+    """Runs the evaluated looks needed, and runs of the fixed design with the same maximum."""
+    full = _design_study(study, design)
+    return len(_used_ids(full, design, decisions)), len(build_grid(full))
 
 
 def run_sequential(
