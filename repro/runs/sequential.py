@@ -323,10 +323,11 @@ def run_sequential(
             break
         seeds = int(pending["next_seeds"].min())
         grid = _look_grid(full, seeds, _open(pending))
+        decided = result.decisions if result else _no_decisions()
         sweep = run_sweep(
             full.with_overrides(seeds=seeds), path, workers=workers, executor=executor,
-            device=device, retry_failed=retry_failed, address=address, progress=progress,
-            grid=grid,
+            device=device, retry_failed=retry_failed, address=address,
+            progress=_saving(progress, path, study.name, design, decided), grid=grid,
         )  # fmt: skip
         ran += sweep.ran
         retry_failed = False  # failures of this call are not retried in a loop
@@ -347,6 +348,21 @@ def run_sequential(
     result.ran, result.interrupted, result.notes = ran, interrupted, notes
     result.wall_s = time.perf_counter() - started
     return result
+
+
+def _saving(progress, path: Path, study: str, design: SequentialDesign, decisions):
+    """``progress`` that first stores the design and the decisions so far, once the sweep has
+    checked the command and opened the store (so ``status`` shows the design from the first
+    look on, and a rejected command still writes nothing)."""
+
+    def call(event: str, total: int, done: int, failed: int) -> None:
+        if event == "start":
+            with ResultsStore(path, study) as store:
+                store.save_sequential(design.as_dict(), decisions)
+        if progress is not None:
+            progress(event, total, done, failed)
+
+    return call
 
 
 def _compare_stored(stored: pd.DataFrame | None, decisions: pd.DataFrame) -> list[str]:
