@@ -375,8 +375,8 @@ def plot_sequential(
         :func:`analysis.sequential.sequential_decisions` output.
     test : {"difference", "equivalence"}
         The signed z of the two-sided difference test against ``±bound_diff``, or the z of the
-        TOST p-value against ``bound_equiv``.  A level crosses its boundary where its label is
-        decided (a large marker, coloured by the label); a decided level has no later point.
+        TOST p-value against ``bound_equiv``.  A ring (in the colour of the label) marks the look
+        at which a level crossed this test's boundary; a decided level has no later point.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
     setting : str, optional
@@ -394,7 +394,11 @@ def plot_sequential(
         raise ConfigError(f"test '{test}' is not known; choose difference or equivalence.")
     setting = setting or sorted(decisions["setting"].unique())[0]
     rows = decisions[decisions["setting"] == setting].sort_values(["level", "look"])
-    z, bound = ("z_diff", "bound_diff") if test == "difference" else ("z_equiv", "bound_equiv")
+    z, bound, crossed = (
+        ("z_diff", "bound_diff", "different")
+        if test == "difference"
+        else ("z_equiv", "bound_equiv", "equivalent")
+    )
     ax = _new_ax(ax, size=(7.0, 4.6))
     looks = rows.drop_duplicates("look").sort_values("look")
     ax.plot(looks["seeds"], looks[bound], "k--", marker="_", ms=12, lw=1.2,
@@ -409,11 +413,15 @@ def plot_sequential(
         color = cmap(i / max(len(levels) - 1, 1))
         ax.plot(r["seeds"], r[z].clip(-40, 40), "-o", color=color, ms=4, lw=1.2,
                 label=f"p = {level:g}")  # fmt: skip
-        last = r.iloc[-1]
-        if last["decided"]:
-            ax.plot(last["seeds"], np.clip(last[z], -40, 40), "o", ms=11, mfc="none", mew=2,
-                    color=LABEL_COLORS.get(last["label"], "black"))  # fmt: skip
+        for x in r[r[crossed]].itertuples(index=False):  # decided by this test
+            ax.plot(x.seeds, np.clip(getattr(x, z), -40, 40), "o", ms=11, mfc="none", mew=2,
+                    color=LABEL_COLORS.get(x.label, "black"))  # fmt: skip
+    # symmetric log scale: the early boundaries and clear effects reach |z| of 5 to 40
     ax.set_yscale("symlog", linthresh=3)
+    ticks = [-40, -20, -10, -5, -3, -2, -1, 0, 1, 2, 3, 5, 10, 20, 40]
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in ticks if lo <= t <= hi]
+    ax.set_yticks(ticks, [str(t) for t in ticks])
     ax.set_xscale("log", base=2)
     ax.set_xticks(looks["seeds"], [str(n) for n in looks["seeds"]])
     ax.minorticks_off()
@@ -421,7 +429,7 @@ def plot_sequential(
     ax.set_ylabel(
         "signed z of the t-test p-value" if test == "difference" else "z of the TOST p-value"
     )
-    ax.set_title(title or f"Sequential {test} test ({setting}); rings: decided (label colour)")
+    ax.set_title(title or f"Sequential {test} test ({setting}); rings: boundary crossed")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7.5, loc="best", framealpha=0.9, ncol=2)
     return ax
