@@ -208,13 +208,14 @@ def figures(results: list[dict], out_dir: Path) -> list[Path]:
     axes[0].legend(fontsize=8)
     paths = [_save(fig, out_dir / "sequential_error_rates.png")]
     fig, ax = plt.subplots(figsize=(7, 4.6), layout="constrained")
+    markers = dict(zip(SCENARIOS, "osD^", strict=True))
+    colors = dict(zip(designs, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for r in results:  # colour: design; marker: scenario (no lines: scenarios are not a series)
+        ax.plot(r["runs"], r["power"], markers[r["scenario"]], color=colors[r["design"]], ms=7)
     for design in designs:
-        rows = [r for r in results if r["design"] == design]
-        ax.plot([r["runs"] for r in rows], [r["power"] for r in rows], "o-", label=design)
-    for r in results:
-        if r["design"] == designs[0]:
-            ax.annotate(r["scenario"], (r["runs"], r["power"]), fontsize=7, xytext=(4, -10),
-                        textcoords="offset points")  # fmt: skip
+        ax.plot([], [], "s", color=colors[design], label=design)
+    for scenario, marker in markers.items():
+        ax.plot([], [], marker, color="grey", label=scenario)
     ax.set_xlabel("mean runs per study (fixed design: 320)")
     ax.set_ylabel("share of levels labelled correctly")
     ax.set_title("Power against seeds used")
