@@ -569,10 +569,11 @@ def _complete(groups, open_: np.ndarray, n: int) -> bool:
 
 def _contrast(group, base, n: int, paired: bool, design: SequentialDesign) -> dict:
     """The engine's contrast of one level with the baseline on seed indices below ``n``."""
-    x, y, _ = pair_by_seed(group[group["seed"] < n], base[base["seed"] < n], "a look")
-    if not paired:
-        x = group.loc[group["seed"] < n, "value"].to_numpy(float)
-        y = base.loc[base["seed"] < n, "value"].to_numpy(float)
+    a, b = group[group["seed"] < n], base[base["seed"] < n]
+    if paired:
+        x, y, _ = pair_by_seed(a, b, "a look")
+    else:
+        x, y = a["value"].to_numpy(float), b["value"].to_numpy(float)
     return contrast(x, y, paired=paired, alpha=design.alpha, margin=design.margin)
 
 

@@ -211,3 +211,18 @@ def test_cli_sweep_status_analyze_and_reproduce(tiny, tmp_path, monkeypatch, cap
     assert (tmp_path / "reports" / "tiny" / "figures" / "sequential.pdf").is_file()
     again = cli(monkeypatch, capsys, "reproduce", tiny, *flags, "--n-boot", "20")
     assert again[0] == 0 and again[1] == out  # the same decisions, printed the same
+
+
+def test_a_look_that_cannot_complete_stops_with_a_note(tiny, tmp_path, monkeypatch):
+    def with_a_gap(study, spec, data, device="cpu", on_epoch=None):
+        result = fake_train(study, spec, data)
+        if spec.level == 0.4 and spec.seed == 3:  # a metric without a value
+            result.metrics["primary"]["accuracy"] = float("nan")
+        return result
+
+    monkeypatch.setattr(repro.runs.execute, "train_spec", with_a_gap)
+    st = load_study(tiny)
+    result = run_sequential(st, make_design(st, 10, (5, 10)), tmp_path / "s.sqlite",
+                            executor="inline")  # fmt: skip
+    assert not result.complete and result.decisions.empty
+    assert "cannot be evaluated yet" in result.notes[0]

@@ -126,7 +126,7 @@ def sequential_section(record: SequentialRecord, files) -> list[Section]:
                 "figure", path,
                 "Each level's statistic at each look (left: signed z of the difference test's "
                 "p-value; right: z of the TOST p-value) with the boundary it had to cross "
-                "(dashed; Holm's local level after the look's step-down).  Rings mark the look "
-                "at which a level was decided, in its label's colour.",
+                "(dashed; Holm's local level after the look's step-down).  A ring marks where a "
+                "level crossed that test's boundary, in the colour of its label.",
             ))  # fmt: skip
     return [Section("Sequential design", blocks)]

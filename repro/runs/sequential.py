@@ -310,6 +310,7 @@ def run_sequential(
     notes: list[str] = []
     interrupted = False
     reported = 0
+    attempted = None
     while True:
         result = replay(full, design, path) if path.exists() else None
         summary = result.summary if result else sequential_summary(_no_decisions(), design)
@@ -322,6 +323,15 @@ def run_sequential(
         if not len(pending):
             break
         seeds = int(pending["next_seeds"].min())
+        if attempted == (seeds, _open(pending)):
+            # the look's sweep ran and the look is still not complete: its runs are held by
+            # another sweep, or some have no finite value of the metric
+            notes.append(
+                f"the look at {seeds} seeds cannot be evaluated yet: some of its runs are being "
+                f"trained by another sweep or have no value of {design.metric!r}; run again later."
+            )
+            break
+        attempted = (seeds, _open(pending))
         grid = _look_grid(full, seeds, _open(pending))
         decided = result.decisions if result else _no_decisions()
         sweep = run_sweep(
