@@ -17,6 +17,8 @@ from analysis.report.facts import StudyFacts
 from analysis.report.figures import save_figures
 from analysis.report.render import render_html, render_markdown
 from analysis.report.sections import report_sections
+from analysis.report.sequential import save_sequential_figure
+from analysis.sequential import SequentialRecord
 from analysis.study_analysis import StudyAnalysis
 from analysis.tidy import validate_tidy
 from colearn.errors import ConfigError
@@ -35,6 +37,7 @@ def build_report(
     *,
     facts: StudyFacts,
     confusion: dict | None = None,
+    sequential: SequentialRecord | None = None,
 ) -> Path:
     """Write the reproducibility report of one study into ``out_dir``.
 
@@ -51,6 +54,9 @@ def build_report(
         What the report says about the study.
     confusion : dict, optional
         ``{title: (matrix, labels)}`` for the paper's Figure 4 (e.g. p = 0 and p = 0.8).
+    sequential : SequentialRecord, optional
+        The study's sequential design and decisions: adds the section "Sequential design" and
+        its figure ``sequential``.
 
     Returns
     -------
@@ -71,8 +77,10 @@ def build_report(
     files = save_figures(
         analysis, table, out / "figures", confusion=confusion, confusion_note=facts.confusion_note
     )
+    if sequential is not None:
+        files += save_sequential_figure(sequential, out / "figures")
     for name, frame in (("comparison.csv", analysis.comparison), ("claims.csv", analysis.claims)):
         write_atomic(out / name, lambda tmp, frame=frame: frame.to_csv(tmp, index=False))
-    title, sections = report_sections(table, analysis, facts, files)
+    title, sections = report_sections(table, analysis, facts, files, sequential)
     write_text_atomic(out / "report.md", render_markdown(title, sections, base=out))
     return write_text_atomic(out / "report.html", render_html(title, sections))

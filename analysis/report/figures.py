@@ -33,6 +33,7 @@ __all__ = [
     "plot_dose_response",
     "plot_forest",
     "plot_confusion",
+    "plot_sequential",
     "save_figures",
 ]
 
@@ -355,6 +356,82 @@ def plot_confusion(
     ax.figure.colorbar(
         im, ax=ax, shrink=0.8, label="share of the true class" if normalize else "count"
     )
+    return ax
+
+
+def plot_sequential(
+    decisions: pd.DataFrame,
+    *,
+    test: str = "difference",
+    ax: Axes | None = None,
+    setting: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Each level's test statistic across the looks of a sequential design, with the boundaries.
+
+    Parameters
+    ----------
+    decisions : pandas.DataFrame
+        :func:`analysis.sequential.sequential_decisions` output.
+    test : {"difference", "equivalence"}
+        The signed z of the two-sided difference test against ``±bound_diff``, or the z of the
+        TOST p-value against ``bound_equiv``.  A ring (in the colour of the label) marks the look
+        at which a level crossed this test's boundary; a decided level has no later point.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on.
+    setting : str, optional
+        Setting to draw; default the first one.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if decisions is None or decisions.empty:
+        raise ConfigError("no look of the sequential design is complete yet; nothing to draw.")
+    if test not in ("difference", "equivalence"):
+        raise ConfigError(f"test '{test}' is not known; choose difference or equivalence.")
+    setting = setting or sorted(decisions["setting"].unique())[0]
+    rows = decisions[decisions["setting"] == setting].sort_values(["level", "look"])
+    z, bound, crossed = (
+        ("z_diff", "bound_diff", "different")
+        if test == "difference"
+        else ("z_equiv", "bound_equiv", "equivalent")
+    )
+    ax = _new_ax(ax, size=(7.0, 4.6))
+    looks = rows.drop_duplicates("look").sort_values("look")
+    ax.plot(looks["seeds"], looks[bound], "k--", marker="_", ms=12, lw=1.2,
+            label="boundary (Holm's local α at the look)")  # fmt: skip
+    if test == "difference":
+        ax.plot(looks["seeds"], -looks[bound], "k--", marker="_", ms=12, lw=1.2)
+    ax.axhline(0, color="grey", lw=0.6)
+    cmap = plt.get_cmap("viridis")
+    levels = sorted(rows["level"].unique())
+    for i, level in enumerate(levels):
+        r = rows[rows["level"] == level]
+        color = cmap(i / max(len(levels) - 1, 1))
+        ax.plot(r["seeds"], r[z].clip(-40, 40), "-o", color=color, ms=4, lw=1.2,
+                label=f"p = {level:g}")  # fmt: skip
+        for x in r[r[crossed]].itertuples(index=False):  # decided by this test
+            ax.plot(x.seeds, np.clip(getattr(x, z), -40, 40), "o", ms=11, mfc="none", mew=2,
+                    color=LABEL_COLORS.get(x.label, "black"))  # fmt: skip
+    # symmetric log scale: the early boundaries and clear effects reach |z| of 5 to 40
+    ax.set_yscale("symlog", linthresh=3)
+    ticks = [-40, -20, -10, -5, -3, -2, -1, 0, 1, 2, 3, 5, 10, 20, 40]
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in ticks if lo <= t <= hi]
+    ax.set_yticks(ticks, [str(t) for t in ticks])
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(looks["seeds"], [str(n) for n in looks["seeds"]])
+    ax.minorticks_off()
+    ax.set_xlabel("seeds per arm at the look")
+    ax.set_ylabel(
+        "signed z of the t-test p-value" if test == "difference" else "z of the TOST p-value"
+    )
+    ax.set_title(title or f"Sequential {test} test ({setting}); rings: boundary crossed")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7.5, loc="best", framealpha=0.9, ncol=2)
     return ax
 
 

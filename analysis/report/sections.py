@@ -17,6 +17,7 @@ from analysis.report.compared import settings_compared
 from analysis.report.facts import StudyFacts
 from analysis.report.render import Section
 from analysis.report.results import beyond, reproducing, statistical_notes
+from analysis.report.sequential import sequential_section
 from analysis.report.text import ci_pct, fmt, fmt_p, kv, lv
 from analysis.study_analysis import StudyAnalysis
 
@@ -260,12 +261,14 @@ def _deviations(info) -> list[Section]:
 
 
 def report_sections(
-    table: pd.DataFrame, a: StudyAnalysis, info: StudyFacts, files: list[Path]
+    table: pd.DataFrame, a: StudyAnalysis, info: StudyFacts, files: list[Path], sequential=None
 ) -> tuple[str, list[Section]]:
-    """Title and sections of the report (see :func:`analysis.report.build_report`)."""
+    """Title and sections of the report (see :func:`analysis.report.build_report`); a
+    sequential design (``SequentialRecord``) adds its section after the summary."""
     title = f"Reproducibility report: {info.name}"
     sections = (
         _summary(table, a, info, files)
+        + (sequential_section(sequential, files) if sequential is not None else [])
         + _claims(a)
         + _method(table, a, info)
         + reproducing(table, a, info, files)

@@ -119,8 +119,10 @@ def analyze_cmd(
     from analysis.study_analysis import analyze
     from colearn.files import write_atomic
     from repro.reporting import resolve_results
+    from repro.runs.sequential import record_dict, replayed_record
 
     res = resolve_results(source, store)
+    sequential = replayed_record(res.study, res.store)
     result = analyze(
         res.table, condition=condition, paired=paired, dose_response=not no_dose,
         n_boot=n_boot, seed=seed, reference=res.reference,
@@ -133,10 +135,17 @@ def analyze_cmd(
         else:
             write_atomic(out, lambda tmp: levels.to_csv(tmp, index=False))
     if as_json:
-        print_json(result.to_json())
+        doc = result.to_json()
+        if sequential is not None:  # the store holds a sequential design: its decisions too
+            doc["sequential"] = record_dict(sequential)
+        print_json(doc)
     else:
         _print_levels(result, wide)
         _print_dose(result)
+        if sequential is not None:
+            from repro.cli.commands_sweep import print_sequential
+
+            print_sequential(sequential)
     for message in result.warnings:
         print_warning(message)
 

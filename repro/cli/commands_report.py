@@ -84,12 +84,15 @@ def _analyse(inputs, metric, condition, alpha, margin, n_boot, seed):
     )  # fmt: skip
 
 
-def _write_report(inputs, analysis, out: Path | None) -> Path:
+def _write_report(inputs, analysis, out: Path | None, sequential=None) -> Path:
     from analysis.report import build_report
     from colearn.files import path_inside
 
     out = out or path_inside("reports", inputs.name)
-    return build_report(analysis, inputs.table, out, facts=inputs.facts, confusion=inputs.confusion)
+    return build_report(
+        analysis, inputs.table, out, facts=inputs.facts, confusion=inputs.confusion,
+        sequential=sequential,
+    )  # fmt: skip
 
 
 @app.command("report")
@@ -111,11 +114,17 @@ def report_cmd(
     Example: colearn report t.csv
     """
     from repro.reporting import report_inputs
+    from repro.runs.sequential import replayed_record
 
     inputs = report_inputs(source, store=store, confusion=confusion, study=study)
     err_console.print(f"analysing {inputs.name} ({inputs.table['run_id'].nunique()} runs)…")
     analysis = _analyse(inputs, metric, condition, alpha, margin, n_boot, seed)
-    path = _write_report(inputs, analysis, out)
+    sequential = replayed_record(inputs.results.study, inputs.results.store)
+    path = _write_report(inputs, analysis, out, sequential)
+    if sequential is not None:
+        from repro.cli.commands_sweep import print_sequential
+
+        print_sequential(sequential)
     print_verdicts(analysis)
     for message in analysis.warnings:
         print_warning(message)
@@ -176,8 +185,15 @@ def reproduce_cmd(
     workers: int | None = typer.Option(None, "--workers", help="Runs at once (default: cores)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     n_boot: int = opt.BOOT,
+    until_decided: bool = opt.UNTIL_DECIDED,
+    max_seeds: int | None = opt.MAX_SEEDS,
+    looks: str | None = opt.LOOKS,
+    spending: str | None = opt.SPENDING,
 ) -> None:
     """Sweep (resuming what is stored), analyse, and write the report; print the verdicts.
+
+    With --until-decided the sweep is sequential: seeds are added look by look only to the
+    levels still undecided, and the report gains the section "Sequential design".
 
     Example: colearn reproduce            (the built-in synthetic study, a few minutes on a CPU)
     """
@@ -190,10 +206,14 @@ def reproduce_cmd(
 
     started = time.perf_counter()
     st = load_study(study).with_overrides(
-        seeds=seeds, levels=parse_levels(levels), data_path=str(data) if data else None,
-        trust_pickle=trust_pickle, epochs=epochs,
+        seeds=None if until_decided else seeds, levels=parse_levels(levels),
+        data_path=str(data) if data else None, trust_pickle=trust_pickle, epochs=epochs,
     )  # fmt: skip
+    design = opt.sequential_design(st, until_decided, max_seeds, looks, spending, seeds)
     store = store or default_store_path(st.name)
+    if design is not None:
+        _reproduce_sequential(study, st, design, store, out, workers, device, n_boot, started)
+        return
     with _progress_bar(st.name) as progress:
         summary = run_sweep(st, store_path=store, workers=workers, device=device, progress=progress)
     err_console.print(
@@ -215,4 +235,29 @@ def reproduce_cmd(
         f"reproduce finished in {time.perf_counter() - started:.1f} s", highlight=False
     )
     if summary.failed:
+        raise typer.Exit(1)
+
+
+def _reproduce_sequential(study, st, design, store, out, workers, device, n_boot, started):
+    """``reproduce --until-decided``: the sequential sweep, then the report with its section."""
+    from repro.cli.commands_sweep import print_sequential, run_sequential_sweep
+    from repro.reporting import report_inputs
+    from repro.runs.grid import build_grid
+
+    result = run_sequential_sweep(st, design, store, workers=workers, device=device)
+    if result.interrupted:
+        raise typer.Exit(130)
+    full = st.with_overrides(seeds=design.looks[-1], levels=list(design.levels))
+    inputs = report_inputs(study, store=store, run_ids=build_grid(full).run_ids)
+    analysis = _analyse(inputs, None, "primary", None, None, n_boot, 0)
+    path = _write_report(inputs, analysis, out, result.record)
+    print_sequential(result.record)
+    print_verdicts(analysis)
+    for message in analysis.warnings:
+        print_warning(message)
+    typer.echo(f"report: {path}")
+    err_console.print(
+        f"reproduce finished in {time.perf_counter() - started:.1f} s", highlight=False
+    )
+    if result.failed:
         raise typer.Exit(1)

@@ -11,7 +11,15 @@ from rich.table import Table
 from repro.cli import options as opt
 from repro.cli.app import TRUST_PICKLE_HELP, app, err_console, print_json
 
-__all__ = ["export_command", "parse_levels", "status_command", "sweep_command"]
+__all__ = [
+    "export_command",
+    "parse_levels",
+    "print_look",
+    "print_sequential",
+    "run_sequential_sweep",
+    "status_command",
+    "sweep_command",
+]
 
 _STUDY = typer.Argument("synthetic", help="Built-in study name or study file.")
 _STORE = typer.Option(
@@ -76,13 +84,34 @@ def sweep_command(
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Train failed runs again."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     trust_pickle: bool = typer.Option(False, "--trust-pickle", help=TRUST_PICKLE_HELP),
+    until_decided: bool = opt.UNTIL_DECIDED,
+    max_seeds: int | None = opt.MAX_SEEDS,
+    looks: str | None = opt.LOOKS,
+    spending: str | None = opt.SPENDING,
 ) -> None:
     """Train every run of a study's grid that the store does not hold yet (resumable).
+
+    With --until-decided, train look by look (5, 10, 20, 40 seeds by default) and only the
+    levels still undecided, with error control over looks and levels.
 
     Example: colearn sweep synthetic --seeds 3 --levels 0,0.8
     """
     from repro.runs.sweep import run_sweep
 
+    st = _study(study, None, levels, data, trust_pickle, epochs)
+    design = opt.sequential_design(st, until_decided, max_seeds, looks, spending, seeds)
+    if design is not None:
+        result = run_sequential_sweep(
+            st, design, store, workers=workers, executor=executor, address=address,
+            device=device, retry_failed=retry_failed,
+        )  # fmt: skip
+        if as_json:
+            print_json({"study": st.name, "store": result.store, "wall_s": result.wall_s,
+                        "sequential": result.as_dict()})  # fmt: skip
+        else:
+            print_sequential(result.record)
+        _sequential_exit(result, study)
+        return
     st = _study(study, seeds, levels, data, trust_pickle, epochs)
     with _progress_bar(st.name) as progress:
         summary = run_sweep(
@@ -132,6 +161,11 @@ def status_command(
 
     st = _study(study, seeds, levels, None, epochs=epochs)
     doc = grid_status(st, store)
+    sequential = _stored_record(st, store)
+    if sequential is not None:
+        from repro.runs.sequential import record_dict
+
+        doc["sequential"] = record_dict(sequential)
     if as_json:
         print_json(doc)
         return
@@ -144,6 +178,8 @@ def status_command(
     Console().print(table)
     if doc["failed"]:
         _print_failures(st, store)
+    if sequential is not None:
+        print_sequential(sequential)
 
 
 def _print_failures(st, store: Path | None) -> None:
@@ -219,6 +255,8 @@ class _progress_bar:
         )
 
         if event == "start":
+            if self.bar is not None:  # a sequential sweep starts a new bar at each look
+                self.bar.stop()
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -240,3 +278,93 @@ class _progress_bar:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def run_sequential_sweep(st, design, store: Path | None, **kwargs):
+    """Run a sequential sweep with a progress bar per look and one line per look on stderr."""
+    from repro.runs.sequential import run_sequential
+
+    err_console.print(f"sequential design: {design.describe()}", highlight=False)
+    with _progress_bar(st.name) as progress:
+        result = run_sequential(st, design, store, progress=progress, on_look=print_look, **kwargs)
+    for note in result.notes:
+        from repro.cli.app import print_warning
+
+        print_warning(note)
+    err_console.print(
+        f"sequential sweep: {result.runs_used} runs used of {result.runs_fixed} in the fixed "
+        f"design ({result.ran} trained now) in {result.wall_s:.1f} s",
+        highlight=False,
+    )
+    return result
+
+
+def print_look(look: int, seeds: int, rows) -> None:
+    """One stderr line per look: what was decided at it and what stays open."""
+    several = rows["setting"].nunique() > 1
+
+    def name(r) -> str:
+        return f"{r.setting + ' ' if several else ''}p={r.level:g}"
+
+    decided = [
+        f"{name(r)} {r.label}{' (negligible)' if r.negligible else ''}"
+        for r in rows.itertuples(index=False)
+        if r.decided
+    ]
+    still = [name(r) for r in rows.itertuples(index=False) if not r.decided]
+    err_console.print(
+        f"look {look} ({seeds} seeds): decided {', '.join(decided) or 'none'}; "
+        f"open {', '.join(still) or 'none'}",
+        highlight=False,
+    )
+
+
+def print_sequential(record) -> None:
+    """The per-level state of a sequential design (rich table on stdout)."""
+    from rich.console import Console
+
+    d = record.design
+    table = Table(title=f"sequential design: {d.describe()}")
+    for col in ("setting", "level", "seeds", "label", "status"):
+        table.add_column(col)
+    for r in record.summary.itertuples(index=False):
+        status = {
+            "decided": f"decided at look {r.decided_at}: no more seeds",
+            "open": f"open: next look at {r.next_seeds} seeds",
+            "inconclusive": f"undecided at the maximum ({r.max_seeds} seeds)",
+        }[r.status]
+        label = r.label + (" (negligible)" if r.negligible else "")
+        table.add_row(r.setting, f"{r.level:g}", str(r.seeds), label, status)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)
+    console.print(table)
+    console.print(
+        f"runs used: {record.runs_used} (fixed design with the same maximum: {record.runs_fixed})",
+        highlight=False,
+    )
+
+
+def _stored_record(st, store: Path | None):
+    """The stored sequential design and decisions of a study (no data, no writing), or None."""
+    from analysis.sequential import SequentialRecord
+    from repro.runs.sequential import runs_used, stored_sequential
+
+    stored = stored_sequential(st, store)
+    if stored is None:
+        return None
+    design, looks = stored
+    return SequentialRecord(design, looks, *runs_used(st, design, looks))
+
+
+def _sequential_exit(result, study: str) -> None:
+    if result.interrupted:
+        err_console.print("interrupted; run the same command to resume.", highlight=False)
+        sys.exit(130)
+    if result.failed:
+        err_console.print(
+            f"{result.failed} run(s) failed; see 'colearn status {study}', retry with "
+            "--retry-failed.",
+            highlight=False,
+        )
+        sys.exit(1)

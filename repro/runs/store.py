@@ -23,6 +23,9 @@ Tables (schema version :data:`SCHEMA_VERSION`)::
     predictions(run_id, condition, test_index, "values")   JSON lists
     confusion(run_id, condition, matrix_json)
     history(run_id, epoch, train_loss, valid_loss, lr)
+    sequential_looks(look, seeds, setting, level, n, diff, p_diff, p_equiv, bound_diff,
+         bound_equiv, label, negligible, decided)   a sequential design's decisions (version 2;
+                                              its design: meta key sequential_design)
     VIEW tidy                                 the tidy table of analysis.tidy, done runs only
 
 The store never imports torch; it takes results as plain objects (``repro.training.train.RunResult``).
@@ -45,7 +48,14 @@ import pandas as pd
 from colearn.errors import ConfigError, StoreError
 from colearn.files import check_name, path_inside
 from repro.runs.owners import process_alive, process_identity
-from repro.runs.storefile import SCHEMA_VERSION, Transaction, check_store, connect, create_store
+from repro.runs.storefile import (
+    SCHEMA_VERSION,
+    SEQUENTIAL_SCHEMA,
+    Transaction,
+    check_store,
+    connect,
+    create_store,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -62,6 +72,9 @@ STATUSES = ("running", "done", "failed")
 # pid here) is abandoned after this many hours.
 STALE_HOURS = 24.0
 _RESULT_TABLES = ("metrics", "predictions", "confusion", "history")
+#: Columns of ``sequential_looks`` (a subset of :func:`analysis.sequential.sequential_decisions`).
+_LOOK_COLUMNS = ("look", "seeds", "setting", "level", "n", "diff", "p_diff", "p_equiv",
+                 "bound_diff", "bound_equiv", "label", "negligible", "decided")  # fmt: skip
 
 
 def default_store_path(study_name: str) -> Path:
@@ -233,7 +246,59 @@ class ResultsStore:
                 f"({diff}); pass --force to replace them."
             )
 
+    def sequential_design(self) -> dict | None:
+        """The sequential design stored with the study (``SequentialDesign.as_dict``), or None."""
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'sequential_design'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def sequential_looks(self) -> pd.DataFrame:
+        """The stored decisions of the sequential design, one row per look and level tested
+        (empty when none is stored; a version-1 store has no such table)."""
+        names = {r[0] for r in self.con.execute("SELECT name FROM sqlite_master")}
+        if "sequential_looks" not in names:
+            return pd.DataFrame(columns=list(_LOOK_COLUMNS))
+        frame = pd.read_sql_query(
+            f"SELECT {', '.join(_LOOK_COLUMNS)} FROM sequential_looks ORDER BY look, setting, level",
+            self.con,
+        )
+        return frame.astype({"negligible": bool, "decided": bool})
+
     # -- writing ---------------------------------------------------------------------------
+
+    def save_sequential(self, design: dict, decisions: pd.DataFrame) -> None:
+        """Store a sequential design and its decisions so far, in one transaction.
+
+        The first call records the design (a version-1 store gains the ``sequential_looks``
+        table and becomes version 2); later calls must pass the same design.  The stored
+        decisions are replaced by ``decisions`` (:func:`analysis.sequential.sequential_decisions`
+        recomputes all looks from the runs, so they only ever grow).
+
+        Raises
+        ------
+        ConfigError
+            When the store already holds another sequential design.
+        """
+        with self._transaction():
+            stored = self.sequential_design()
+            if stored is not None and stored != design:
+                raise ConfigError(
+                    f"results store '{self.path}' holds another sequential design; repeat it "
+                    "or pass another --store."
+                )
+            self.con.execute(SEQUENTIAL_SCHEMA)
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('sequential_design', ?)",
+                (json.dumps(design, sort_keys=True),),
+            )
+            self.con.execute("DELETE FROM sequential_looks")
+            rows = decisions[list(_LOOK_COLUMNS)].astype(object).to_numpy().tolist()
+            self.con.executemany(
+                f"INSERT INTO sequential_looks VALUES ({', '.join('?' * len(_LOOK_COLUMNS))})",
+                [[_plain(v) for v in r] for r in rows],
+            )
 
     def add_memberships(self, settings: dict[str, Iterable[str]]) -> None:
         """Record which settings each run belongs to (``{run_id: settings}``; idempotent)."""
@@ -498,6 +563,17 @@ def _execution_diff(stored: dict, new: dict) -> str:
         for key, value in new.items()
         if stored.get(key) != value
     )
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value SQLite stores (NaN as NULL)."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return _float(value)
+    return value
 
 
 def _float(value: Any) -> float | None:

@@ -18,13 +18,34 @@ from pathlib import Path
 from colearn.errors import StoreError
 from repro import __version__
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "Transaction", "check_store", "connect", "create_store"]
+__all__ = [
+    "READABLE_VERSIONS",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "SEQUENTIAL_SCHEMA",
+    "Transaction",
+    "check_store",
+    "connect",
+    "create_store",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions this colearn reads and writes.  Version 2 added the table ``sequential_looks`` (a
+#: sequential design's decisions); a version-1 store is used as it is and becomes version 2 when
+#: a sequential design is first stored in it (:data:`SEQUENTIAL_SCHEMA`).
+READABLE_VERSIONS = ("1", "2")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
+#: The decisions of a sequential design, one row per look and level tested at it (its design is
+#: the JSON of ``meta`` key ``sequential_design``).
+SEQUENTIAL_SCHEMA = """CREATE TABLE IF NOT EXISTS sequential_looks (
+    look INTEGER NOT NULL, seeds INTEGER NOT NULL, setting TEXT NOT NULL, level REAL NOT NULL,
+    n INTEGER, diff REAL, p_diff REAL, p_equiv REAL, bound_diff REAL, bound_equiv REAL,
+    label TEXT NOT NULL, negligible INTEGER NOT NULL, decided INTEGER NOT NULL,
+    PRIMARY KEY (look, setting, level))"""
+
 #: The tables and the tidy view of a store (see :mod:`repro.runs.store`).
-SCHEMA = """
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, study TEXT NOT NULL, setting TEXT NOT NULL, arm TEXT NOT NULL,
@@ -47,6 +68,7 @@ CREATE TABLE IF NOT EXISTS confusion (
 CREATE TABLE IF NOT EXISTS history (
     run_id TEXT NOT NULL, epoch INTEGER NOT NULL, train_loss REAL, valid_loss REAL, lr REAL,
     PRIMARY KEY (run_id, epoch));
+{SEQUENTIAL_SCHEMA};
 CREATE VIEW IF NOT EXISTS tidy AS
     SELECT r.study AS study, s.setting AS setting, r.run_id AS run_id, r.arm AS arm,
            r.level AS level, r.seed AS seed, r.paired AS paired, m.condition AS condition,
@@ -183,10 +205,10 @@ def _meta(con: sqlite3.Connection, path: Path) -> dict:
 
 
 def _check_meta(meta: dict, path: Path, study: str) -> None:
-    if meta["schema_version"] != str(SCHEMA_VERSION):
+    if meta["schema_version"] not in READABLE_VERSIONS:
         raise StoreError(
             f"results store '{path}' has schema version {meta['schema_version']}; "
-            f"this colearn reads version {SCHEMA_VERSION}."
+            f"this colearn reads versions {' and '.join(READABLE_VERSIONS)}."
         )
     if meta["study"] != study:
         raise StoreError(

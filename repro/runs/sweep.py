@@ -113,6 +113,7 @@ def run_sweep(
     retry_failed: bool = False,
     address: str = "local",
     progress: ProgressFn | None = None,
+    grid: Grid | None = None,
 ) -> SweepSummary:
     """Train every run of the study's grid that the store does not hold yet.
 
@@ -133,6 +134,9 @@ def run_sweep(
         Ray only: ``local``, ``auto`` or a cluster address.
     progress : callable, optional
         ``progress(event, total, done, failed)``.
+    grid : Grid, optional
+        The runs to train, a part of the study's grid (a sequential design's look); default
+        :func:`~repro.runs.grid.build_grid` of the study.
 
     Returns
     -------
@@ -168,7 +172,7 @@ def run_sweep(
     if executor == "inline":
         keep_data(study, data)  # runs train in this process: load the data once
     del data
-    grid = build_grid(study)
+    grid = build_grid(study) if grid is None else grid
     workers = max(1, int(workers or os.cpu_count() or 1))
     prov = provenance()
     tally = {"ran": 0, "failed": 0}
