@@ -12,7 +12,7 @@ from repro.cli.app import TRUST_PICKLE_HELP, app, err_console, print_json
 
 __all__ = ["export_command", "parse_levels", "status_command", "sweep_command"]
 
-_STUDY = typer.Argument("synthetic", help="Built-in study name or study file.")
+_STUDY = typer.Argument("synthetic", metavar="STUDY", help="Built-in study name or study file.")
 _STORE = typer.Option(
     None, "--store", help="Results store (SQLite). Default: results/<study>.sqlite."
 )
@@ -64,7 +64,12 @@ def sweep_command(
     workers: int | None = typer.Option(
         None, "--workers", help="Runs at once (default: the number of cores)."
     ),
-    executor: str = typer.Option("local", "--executor", help="local (process pool), ray, inline."),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        help="local (a pool of --workers processes), ray (a Ray cluster, see --address) or "
+        "inline (one run at a time in this process, for debugging).",
+    ),
     address: str = typer.Option(
         "local", "--address", help="Ray: local (start one here), auto (join ray start), or ray://…"
     ),
