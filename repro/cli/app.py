@@ -39,7 +39,7 @@ __all__ = [
 class _FlagsWithoutType:
     """Help that shows no value type beside a flag (``--json``, ``--help``): it takes none."""
 
-    def get_params(self, ctx):
+    def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         for param in params:
             if getattr(param, "is_flag", False):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -187,8 +188,8 @@ class _EpochBar:
     def __init__(self, label: str, epochs: int) -> None:
         self.label = label
         self.epochs = epochs
-        self.bar = None
-        self.task = None
+        self.bar: Any = None  # a rich Progress, made at the first epoch
+        self.task: Any = None
 
     def __enter__(self) -> Callable[[dict], None]:
         return self.update
