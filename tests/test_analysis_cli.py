@@ -30,7 +30,7 @@ def _json(args):
 
 
 def test_analyze_json_unpaired(csv):
-    doc = _json(["analyze", str(csv), "--metric", "accuracy", "--unpaired", "--json", "--boot",
+    doc = _json(["analyze", str(csv), "--metric", "accuracy", "--unpaired", "--json", "--n-boot",
                  "50"])  # fmt: skip
     assert {"metric", "alpha", "margin", "paired", "levels"} <= set(doc)
     assert doc["paired"] is False and doc["margin"] == 0.02
@@ -70,7 +70,7 @@ def test_compare_settings_prints_a_summary_per_setting(tmp_path):
     b.loc[(b["arm"] == "multimodal") & (b["level"] == 0.5), "value"] += 0.05
     path = tmp_path / "two.csv"
     pd.concat([a, b]).to_csv(path, index=False)
-    doc = _json(["compare", str(path), "--a", "independent", "--b", "default", "--boot", "50",
+    doc = _json(["compare", str(path), "--a", "independent", "--b", "default", "--n-boot", "50",
                  "--json"])  # fmt: skip
     assert {r["level_a"] for r in doc["comparisons"]} == {0.0, 0.5}
     summary = {r["setting"]: r for r in doc["settings_summary"]}

@@ -97,7 +97,7 @@ def test_commands_on_bad_tables(tmp_path, monkeypatch, capsys, table, make, code
     monkeypatch.chdir(tmp_path)
     make(table).to_csv("t.csv", index=False)
     before = _digest(tmp_path)
-    got, output = _main([command, "t.csv", "--boot", "10"], monkeypatch, capsys)
+    got, output = _main([command, "t.csv", "--n-boot", "10"], monkeypatch, capsys)
     assert got == code, output
     assert message in output
     if code:
@@ -109,7 +109,7 @@ def test_bootstrap_count_must_be_positive(tmp_path, monkeypatch, capsys, table, 
     monkeypatch.chdir(tmp_path)
     table.to_csv("t.csv", index=False)
     for command in ("analyze", "report", "figures"):
-        code, output = _main([command, "t.csv", "--boot", boot], monkeypatch, capsys)
+        code, output = _main([command, "t.csv", "--n-boot", boot], monkeypatch, capsys)
         assert code == 2 and "n_boot" in output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
 
@@ -139,7 +139,7 @@ def slow(self, text, *args, **kwargs):
     return real(self, text, *args, **kwargs)
 
 pathlib.Path.write_text = slow
-sys.argv = ["colearn", "report", "t.csv", "--out", "r", "--boot", "10"]
+sys.argv = ["colearn", "report", "t.csv", "--out", "r", "--n-boot", "10"]
 main()
 """
 

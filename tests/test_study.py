@@ -59,7 +59,11 @@ def test_base_study_loads(tmp_path):
         ("", ("levels = [0.0, 0.8]", "levels = [0.8, 0.8]"), ["repeat"]),
         ("", ("seeds = 2", "seeds = 0"), ["seeds must be an integer from 1 to 10,000"]),
         ("", ('name = "tiny"', 'description = "x"'), ["[study] needs a name"]),
-        ("", ('source = "synthetic"', 'source = "web"'), ["source = 'web'"]),
+        (
+            "",
+            ('source = "synthetic"', 'source = "web"'),
+            ["[data] source", "unknown data source 'web'"],
+        ),
         (
             "",
             ('dropped = ["audio", "visual"]', 'dropped = ["language"]'),

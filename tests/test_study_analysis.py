@@ -15,7 +15,7 @@ from repro.cli import app
 ORIGINAL = Path(__file__).resolve().parent / "data" / "original-iemocap"
 runner = CliRunner()
 # Settings away from the defaults, so a consumer that fell back to them would disagree.
-SETTINGS = ["--margin", "0.03", "--alpha", "0.1", "--boot", "40", "--seed", "3"]
+SETTINGS = ["--margin", "0.03", "--alpha", "0.1", "--n-boot", "40", "--seed", "3"]
 
 
 @pytest.fixture(scope="module")

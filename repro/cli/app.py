@@ -17,24 +17,59 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
 from colearn.errors import ColearnError
 
 __all__ = [
     "TRUST_PICKLE_HELP",
+    "Command",
+    "Group",
     "app",
     "data_app",
     "err_console",
     "main",
     "out_console",
+    "plain_flags",
     "print_json",
     "print_table",
     "print_warning",
     "state",
 ]
 
+
+class _FlagsWithoutType:
+    """Help that shows no value type beside a flag (``--json``, ``--help``): it takes none."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""  # typer shows the metavar, when set, in place of "<bool>"
+        return params
+
+
+class Command(_FlagsWithoutType, TyperCommand):
+    """The class of every ``colearn`` command (see :func:`plain_flags`)."""
+
+
+class Group(_FlagsWithoutType, TyperGroup):
+    """The class of ``colearn`` and its command groups."""
+
+
+def plain_flags(typer_app: typer.Typer) -> None:
+    """Give every command registered on ``typer_app`` (and its groups) the :class:`Command`
+    class, unless it chose its own.  Called once the command modules have registered."""
+    for info in typer_app.registered_commands:
+        if info.cls in (None, TyperCommand):  # typer's default
+            info.cls = Command
+    for group in typer_app.registered_groups:
+        plain_flags(group.typer_instance)
+
+
 app = typer.Typer(
     name="colearn",
+    cls=Group,
     help=(
         "Reproducibility studies of multimodal co-learning: does modality dropout turn negative "
         "co-learning into positive co-learning, and how sure can you be?\n\n"
@@ -45,7 +80,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-data_app = typer.Typer(help="Inspect data files.", no_args_is_help=True)
+data_app = typer.Typer(cls=Group, help="Inspect data files.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 # Progress and messages go to stderr so that ``--json`` output on stdout stays one document.

@@ -242,7 +242,9 @@ def _print_settings_summary(summary) -> None:
 
 @app.command("import-original")
 def import_original_cmd(
-    directory: Path = typer.Argument(..., help="Folder with the authors' per-seed result files."),
+    directory: Path = typer.Argument(
+        ..., metavar="DIR", help="Folder with the authors' per-seed result files."
+    ),
     out: Path = typer.Option(..., "--out", help="Tidy table to write (.csv or .parquet)."),
     study: str | None = typer.Option(None, "--study", help="Study name (default: folder name)."),
 ) -> None:

@@ -28,7 +28,9 @@ def _options(raw: str | None) -> dict:
 
 @data_app.command("inspect")
 def inspect_command(
-    path: Path = typer.Argument(..., help="Data file or folder (or 'mfeat' for the built-in set)."),
+    path: Path = typer.Argument(
+        ..., metavar="PATH", help="Data file or folder (or 'mfeat' for the built-in set)."
+    ),
     format: str = typer.Option(
         "auto", "--format", help="auto, mult, mfn, csd, mmsa, arrays or mfeat."
     ),

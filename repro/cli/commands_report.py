@@ -134,7 +134,9 @@ def report_cmd(
 @app.command("figures")
 def figures_cmd(
     source: str = opt.SOURCE,
-    out: Path | None = typer.Option(None, "--out", help="Default: reports/<study>/figures/."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output folder. Default: reports/<study>/figures/."
+    ),
     store: Path | None = opt.STORE,
     confusion: Path | None = _CONFUSION,
     metric: str | None = opt.METRIC,
@@ -174,15 +176,25 @@ def figures_cmd(
 
 @app.command("reproduce")
 def reproduce_cmd(
-    study: str = typer.Argument("synthetic", help="Built-in study name or study file."),
-    seeds: int | None = typer.Option(None, "--seeds", help="Seeds 0..N-1 (overrides the study)."),
-    levels: str | None = typer.Option(None, "--levels", help="Comma list, e.g. 0,0.4,0.8."),
+    study: str = typer.Argument(
+        "synthetic", metavar="STUDY", help="Built-in study name or study file."
+    ),
+    seeds: int | None = typer.Option(
+        None, "--seeds", help="Seed indices 0..N-1 (overrides the study file)."
+    ),
+    levels: str | None = typer.Option(
+        None, "--levels", help="Comma list of dropout levels, e.g. 0,0.4,0.8 (overrides the study)."
+    ),
     epochs: int | None = opt.EPOCHS,
     store: Path | None = opt.STORE,
     out: Path | None = _OUT,
-    data: Path | None = typer.Option(None, "--data", help="Data for real-data studies."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Data file or folder for real-data studies."
+    ),
     trust_pickle: bool = typer.Option(False, "--trust-pickle", help=TRUST_PICKLE_HELP),
-    workers: int | None = typer.Option(None, "--workers", help="Runs at once (default: cores)."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Runs at once (default: the number of cores)."
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     n_boot: int = opt.BOOT,
     until_decided: bool = opt.UNTIL_DECIDED,

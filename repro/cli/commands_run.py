@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from colearn.errors import ConfigError
 from repro.cli import options as opt
-from repro.cli.app import TRUST_PICKLE_HELP, app, out_console, print_json
+from repro.cli.app import TRUST_PICKLE_HELP, app, err_console, out_console, print_json
 
 
 @app.command("studies")
@@ -33,7 +35,9 @@ def studies_command() -> None:
 
 @app.command("run")
 def run_command(
-    study: str = typer.Argument("synthetic", help="Built-in study name or study file."),
+    study: str = typer.Argument(
+        "synthetic", metavar="STUDY", help="Built-in study name or study file."
+    ),
     arm: str = typer.Option(
         "multimodal", help="multimodal (with dropout) or unimodal (primary only)."
     ),
@@ -63,8 +67,14 @@ def run_command(
         "(device, threads, torch version), whose numbers differ.",
     ),
     trust_pickle: bool = typer.Option(False, "--trust-pickle", help=TRUST_PICKLE_HELP),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No progress bar (the results are still printed)."
+    ),
 ) -> None:
     """Train and evaluate one run and print its metrics per test condition.
+
+    While it trains, a progress bar on stderr shows the epochs and the latest training and
+    validation losses (not with --json or --quiet).
 
     Example: colearn run synthetic --arm multimodal --level 0.8 --seed 0 --json
     """
@@ -84,12 +94,16 @@ def run_command(
         trust_pickle=trust_pickle,
         epochs=epochs,
     )
+    planned = make_spec(st, setting, arm, level, seed)
     if store is not None:
         # Refuse before training what the store would refuse after it.
-        planned = make_spec(st, setting, arm, level, seed)
         execution = execution_settings(str(resolve_device(device)), torch.get_num_threads())
         check_single_run(st, planned, store, execution, force)
-    spec, result = train_one(st, arm, level, seed, setting=setting, device=device)
+    with _EpochBar(planned.label, st.run_config(setting).training.epochs) as on_epoch:
+        spec, result = train_one(
+            st, arm, level, seed, setting=setting, device=device,
+            on_epoch=None if as_json or quiet else on_epoch,
+        )  # fmt: skip
     if store is not None:
         execution = execution_settings(result.device, torch.get_num_threads())
         store_single_run(st, spec, result, store, execution, force)
@@ -121,7 +135,9 @@ def run_command(
 
 @app.command("bench")
 def bench_command(
-    study: str = typer.Argument("synthetic", help="Built-in study name or study file."),
+    study: str = typer.Argument(
+        "synthetic", metavar="STUDY", help="Built-in study name or study file."
+    ),
     data: Path | None = typer.Option(
         None, "--data", help="Data file or folder for real-data studies."
     ),
@@ -169,3 +185,53 @@ def bench_command(
     for name, value in rows:
         table.add_row(name, value)
     out_console().print(table)
+
+
+class _EpochBar:
+    """A rich progress bar on stderr, one step per epoch, with the latest losses and the time
+    left (the time taken once finished).
+
+    Used as ``with _EpochBar(label, epochs) as on_epoch``; ``on_epoch`` is ``train``'s epoch
+    callback.  The bar appears with the first epoch, so a study rejected before training prints
+    its error alone.
+    """
+
+    def __init__(self, label: str, epochs: int) -> None:
+        self.label = label
+        self.epochs = epochs
+        self.bar: Any = None  # a rich Progress, made at the first epoch
+        self.task: Any = None
+
+    def __enter__(self) -> Callable[[dict], None]:
+        return self.update
+
+    def update(self, entry: dict) -> None:
+        if self.bar is None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=None),
+                MofNCompleteColumn(),
+                TextColumn("train {task.fields[train]} · valid {task.fields[valid]}"),
+                TimeRemainingColumn(elapsed_when_finished=True),
+                console=err_console,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.epochs, train="–", valid="–")
+        self.bar.update(
+            self.task,
+            completed=entry["epoch"],
+            train=f"{entry['train_loss']:.4f}",
+            valid=f"{entry['valid_loss']:.4f}",
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

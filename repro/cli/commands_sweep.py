@@ -21,7 +21,7 @@ __all__ = [
     "sweep_command",
 ]
 
-_STUDY = typer.Argument("synthetic", help="Built-in study name or study file.")
+_STUDY = typer.Argument("synthetic", metavar="STUDY", help="Built-in study name or study file.")
 _STORE = typer.Option(
     None, "--store", help="Results store (SQLite). Default: results/<study>.sqlite."
 )
@@ -76,7 +76,12 @@ def sweep_command(
     workers: int | None = typer.Option(
         None, "--workers", help="Runs at once (default: the number of cores)."
     ),
-    executor: str = typer.Option("local", "--executor", help="local (process pool), ray, inline."),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        help="local (a pool of --workers processes), ray (a Ray cluster, see --address) or "
+        "inline (one run at a time in this process, for debugging).",
+    ),
     address: str = typer.Option(
         "local", "--address", help="Ray: local (start one here), auto (join ray start), or ray://…"
     ),

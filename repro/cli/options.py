@@ -30,13 +30,19 @@ __all__ = [
 ]
 
 SOURCE = typer.Argument(
-    ..., help="Built-in study, study file, tidy table (.csv/.parquet) or results store (.sqlite)."
+    ...,
+    metavar="STUDY|TABLE",
+    help="Built-in study, study file, tidy table (.csv/.parquet) or results store (.sqlite).",
 )
 STORE = typer.Option(None, "--store", help="Results store. Default: results/<study name>.sqlite.")
 METRIC = typer.Option(
     None, "--metric", help="Metric to analyse. Default: the study's, else accuracy."
 )
-CONDITION = typer.Option("primary", "--condition", help="Evaluation condition.")
+CONDITION = typer.Option(
+    "primary",
+    "--condition",
+    help="Test condition: primary (the primary modality alone), all, or a modality's name.",
+)
 ALPHA = typer.Option(None, "--alpha", help="Significance level. Default: the study's, else 0.05.")
 MARGIN = typer.Option(
     None, "--margin", help="Equivalence margin δ (metric units). Default: the study's, else 0.02."
@@ -44,7 +50,7 @@ MARGIN = typer.Option(
 PAIRED = typer.Option(
     None, "--paired/--unpaired", help="Override the table's design flag.", show_default=False
 )
-BOOT = typer.Option(2000, "--boot", "--n-boot", help="Cluster-bootstrap replicates.")
+BOOT = typer.Option(2000, "--n-boot", help="Cluster-bootstrap replicates.")
 SEED = typer.Option(0, "--seed", help="Seed of the bootstrap generator.")
 WIDE = typer.Option(
     False, "--wide", help="Show every column of the table, however wide the terminal."

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import replace
 
-from colearn.errors import ConfigError
+from colearn.errors import ColearnError, ConfigError, DataError
+from colearn.plugins import SOURCE_GROUP, first_line, load_reference
 from repro.data import MultimodalDataset
-from repro.runs.study import DataSpec, Study
+from repro.runs.study import DATA_SOURCES, DataSpec, Study
 
 __all__ = ["check_dims", "class_names", "load_data"]
 
@@ -18,13 +20,29 @@ def load_data(study: Study) -> MultimodalDataset:
     the loaders of :mod:`repro.data.loaders`.  The result keeps only the modalities the study uses, in
     the study's order, and its primary modality is the study's.
 
+    A study's own source, ``[data] source = "package.module:function"`` (or the name of an
+    installed ``colearn.sources`` entry point, see :mod:`colearn.plugins`), is called as
+    ``function(**options)`` with the study's ``[data.options]`` as keywords and must return a
+    :class:`~repro.data.MultimodalDataset`: per-modality float arrays (N, T, D_m), labels (N,),
+    task, train/valid/test splits, a primary modality and class names (the container validates
+    them).  colearn then keeps the study's ``primary``, ``dropped`` and ``modalities``, checks
+    ``[data.dims]``, and feeds the models float32 tensors (B, T, D_m) per modality.  The source
+    runs in every worker process that trains, so it should be deterministic.  Run ids hash the
+    source string and its options, not the function's code or the data it returns.
+
     Raises
     ------
     ConfigError
-        When the study names a modality the data do not have, or its data path is missing.
+        When the study names a modality the data do not have, its data path is missing, or its
+        own source cannot be imported, is not a function, rejects the options or returns anything
+        but a ``MultimodalDataset``.
+    DataError
+        When the data are malformed, or a study's own source fails while loading them.
     """
     spec = study.data
-    if spec.source == "synthetic":
+    if spec.source not in DATA_SOURCES:
+        data = _own_source(spec)
+    elif spec.source == "synthetic":
         from repro.data.synthetic import make_synthetic
 
         data = make_synthetic(spec.preset, **{"primary": spec.primary, **spec.options})
@@ -44,6 +62,40 @@ def load_data(study: Study) -> MultimodalDataset:
         )
     data = select_modalities(data, spec, study.name)
     check_dims(data, spec, study.name)
+    return data
+
+
+def _own_source(spec: DataSpec) -> MultimodalDataset:
+    """Call a study's own data source with its options and check what it returns."""
+    source = spec.source
+    function = load_reference(source, SOURCE_GROUP, "data source", builtin=DATA_SOURCES)
+    if isinstance(function, type) or not callable(function):
+        raise ConfigError(
+            f"data source {source!r} names a {type(function).__name__}, not a function "
+            "returning a MultimodalDataset."
+        )
+    try:
+        inspect.signature(function).bind(**spec.options)
+    except TypeError as exc:
+        raise ConfigError(
+            f"data source {source!r} does not take the study's [data.options] "
+            f"({', '.join(spec.options) or 'none'}): {exc}."
+        ) from None
+    except ValueError:  # no signature to check (a builtin); the call below tells
+        pass
+    try:
+        data = function(**spec.options)
+    except ColearnError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the study's own loader failing is bad input
+        raise DataError(
+            f"data source {source!r} failed: {type(exc).__name__}: {first_line(exc)}."
+        ) from exc
+    if not isinstance(data, MultimodalDataset):
+        raise ConfigError(
+            f"data source {source!r} returned a {type(data).__name__}, not a "
+            "repro.data.MultimodalDataset."
+        )
     return data
 
 

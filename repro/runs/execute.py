@@ -19,7 +19,9 @@ def prepare(study: Study) -> MultimodalDataset:
 
     Everything a run could reject as bad input is checked here, so that commands can validate
     the whole study before they create or change a results store: the data (path, format,
-    loader options, modalities, declared dims), the model kind and its settings, and the loss.
+    loader options, modalities, declared dims, a study's own source and what it returns), the
+    model kind and its settings (each setting's model is built once and run on 2 training
+    samples, which must give (2, n_outputs) outputs), and the loss.
 
     Parameters
     ----------
@@ -36,21 +38,28 @@ def prepare(study: Study) -> MultimodalDataset:
     ConfigError, DataError
         The first problem found, in one sentence.
     """
+    import torch
+
     from repro.data.sources import load_data
-    from repro.training.models import build_model
+    from repro.training.models import build_model, check_output
     from repro.training.train import _loss
 
     data = load_data(study)
+    # Two training samples are enough to check that a model runs and has the output shape.
+    sample = data.splits["train"][:2]
+    inputs = {m: torch.from_numpy(v[sample]) for m, v in data.modalities.items()}
     for setting in study.setting_names:
         config = study.run_config(setting)
         _loss(config.training.loss, data.task)
+        kind = config.model.kind
         try:
-            build_model(config.model.kind, data.dims, data.n_outputs, **config.model.params)
+            model = build_model(kind, data.dims, data.n_outputs, **config.model.params)
         except (RuntimeError, MemoryError) as exc:  # e.g. a hidden size too large to allocate
             raise ConfigError(
                 f"the model of study '{study.name}' (setting '{setting}') cannot be built: "
                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}."
             ) from None
+        check_output(model, kind, inputs, data.n_outputs)
     return data
 
 
@@ -75,15 +84,16 @@ def train_one(
     data: str | Path | None = None,
     device: str = "cpu",
     trust_pickle: bool = False,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> tuple[RunSpec, RunResult]:
     """Load a study (name, file or object), its data, and train one run (``setting`` None: the
     study's reference setting).
 
+    The study is checked as a sweep checks it (:func:`prepare`) before the run trains.
     ``trust_pickle`` lets the loaders unpickle any class a pickled data file names (see
-    :func:`repro.data.loaders.load_dataset`); set it only for files you trust.
+    :func:`repro.data.loaders.load_dataset`); set it only for files you trust.  ``on_epoch`` is
+    called with each epoch's history entry (``epoch``, ``train_loss``, ``valid_loss``, ``lr``).
     """
-    from repro.data.sources import load_data
-
     st = study if isinstance(study, Study) else load_study(study)
     st = st.with_overrides(
         data_path=str(data) if data is not None else None, trust_pickle=trust_pickle
@@ -91,5 +101,5 @@ def train_one(
     setting = st.reference if setting is None else setting
     st.run_config(setting)  # fail on an unknown setting before loading data
     spec = make_spec(st, setting, arm, level, seed)
-    dataset = load_data(st)
-    return spec, train_spec(st, spec, dataset, device=device)
+    dataset = prepare(st)
+    return spec, train_spec(st, spec, dataset, device=device, on_epoch=on_epoch)

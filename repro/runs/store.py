@@ -182,6 +182,25 @@ class ResultsStore:
         rows["matrix"] = [np.asarray(json.loads(m)) for m in rows.pop("matrix_json")]
         return rows
 
+    def history_rows(self) -> pd.DataFrame:
+        """The per-epoch history of the done runs, one row per (run, setting, epoch).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``run_id``, ``setting`` (a baseline shared by several settings appears under each),
+            ``arm``, ``level`` (NaN for the unimodal arm), ``seed``, ``best_epoch`` (the epoch
+            whose checkpoint was tested), ``epoch`` (from 1), ``train_loss`` (mean over the
+            epoch's batches), ``valid_loss`` (on the checkpoint-selection condition), ``lr``.
+        """
+        return pd.read_sql_query(
+            "SELECT r.run_id, s.setting, r.arm, r.level, r.seed, r.best_epoch, h.epoch, "
+            "h.train_loss, h.valid_loss, h.lr FROM runs r "
+            "JOIN run_settings s ON s.run_id = r.run_id JOIN history h ON h.run_id = r.run_id "
+            "WHERE r.status = 'done' ORDER BY s.setting, r.arm, r.level, r.seed, h.epoch",
+            self.con,
+        ).astype({"level": float})
+
     def compute_summary(self) -> dict:
         """Runs, summed wall time, devices, library versions and git commits of the store.
 

@@ -4,10 +4,12 @@ A study file has these tables (every key optional unless marked; unknown keys ar
 
     [study]     name*, description, seed, seeds, levels, setting (name of the top-level
                 configuration as a setting; "default" when absent)
-    [data]      source* ("synthetic" | "file" | "mfeat"), preset, path, format, primary*, dropped*,
+    [data]      source* ("synthetic" | "file" | "mfeat" | your own, see below), preset, path,
+                format, primary*, dropped*,
                 modalities, [data.options] (generator or loader settings),
                 [data.dims] (expected feature size per modality, checked on loading)
-    [model]     kind*, any model setting (hidden, layers, readout, ...)
+    [model]     kind* ("eflstm" | "mfn" | "mlp" | your own, see below), any model setting
+                (hidden, layers, readout, ...)
     [training]  epochs, batch_size, lr, loss, plateau_patience, plateau_factor, early_stopping
     [protocol]  draw, granularity, selection, shuffle, drop_last
     [settings.NAME]  named variants: sub-tables protocol / model / training overriding the above;
@@ -19,6 +21,13 @@ Every value is checked when the file is loaded: names that become file names (th
 its settings) must be safe slugs, and every number has a range (epochs ≥ 1, batch size ≥ 2,
 learning rate finite and > 0, α in (0, 0.5), margin finite and > 0, levels in [0, 1], at most
 :data:`MAX_SEEDS` seed indices and :data:`MAX_RUNS` runs in the grid).
+
+A study may bring its own model and data: ``[model] kind = "package.module:Class"`` and
+``[data] source = "package.module:function"``, or the names of entry points that an installed
+package declares in the groups ``colearn.models`` and ``colearn.sources`` (:mod:`colearn.plugins`).
+Loading a study checks only the form of such a reference; the code is imported, and its contract
+checked, before anything trains (:func:`repro.runs.execute.prepare`; the contracts are in
+:mod:`repro.training.models` and :func:`repro.data.sources.load_data`).
 
 See ``repro/studies/synthetic.toml`` for a commented example.
 """
@@ -35,9 +44,11 @@ from typing import Any
 
 from colearn.errors import ConfigError
 from colearn.files import check_name
-from repro.training.config import ModelSpec, Protocol, RunConfig, TrainingSpec
+from colearn.plugins import MODEL_GROUP, SOURCE_GROUP, check_reference
+from repro.training.config import MODEL_KINDS, ModelSpec, Protocol, RunConfig, TrainingSpec
 
 __all__ = [
+    "DATA_SOURCES",
     "MAX_RUNS",
     "MAX_SEEDS",
     "AnalysisSpec",
@@ -49,6 +60,8 @@ __all__ = [
 ]
 
 LABELS = ("NCL", "NeCL", "PCL", "inconclusive")
+#: The built-in data sources of ``[data] source`` (a study may also name its own).
+DATA_SOURCES = ("synthetic", "file", "mfeat")
 #: Most seed indices a study may ask for (a grid of this many seeds builds in seconds).
 MAX_SEEDS = 10_000
 #: Most runs a study's grid may hold: settings × (levels + 1 baseline) × seeds.
@@ -246,7 +259,6 @@ _SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     },
 }
 _CHOICES = {
-    ("data", "source"): ("synthetic", "file", "mfeat"),
     ("training", "loss"): ("auto", "cross-entropy", "l1", "mse"),
     ("protocol", "draw"): ("shared", "independent"),
     ("protocol", "granularity"): ("batch", "sample", "timestep"),
@@ -380,6 +392,14 @@ def _check_modality_names(names: Any, where: str, key: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _check_plugin(value: str, group: str, what: str, builtin: tuple[str, ...], where: str) -> None:
+    """A built-in name, a ``module:attr`` reference or an installed entry point (form only)."""
+    try:
+        check_reference(value, group, what, builtin)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 def _check_data(data: dict, where: str) -> DataSpec:
     for key in ("dropped", "modalities"):
         if key in data:
@@ -390,6 +410,7 @@ def _check_data(data: dict, where: str) -> DataSpec:
                 f"{where}: [data.dims] {mod} must be a positive integer, got {width!r}."
             )
     spec = DataSpec(**data)
+    _check_plugin(spec.source, SOURCE_GROUP, "data source", DATA_SOURCES, f"{where}: [data] source")
     if spec.source == "synthetic":
         from repro.data.synthetic import PRESETS
 
@@ -430,7 +451,10 @@ def parse_study(doc: dict, where: str) -> Study:
     data_spec = _check_data(_checked(doc["data"], "data", where), where)
     model = doc["model"]
     if not isinstance(model, dict) or not isinstance(model.get("kind"), str):
-        raise ConfigError(f"{where}: [model] needs a kind (eflstm, mfn or mlp).")
+        raise ConfigError(
+            f"{where}: [model] needs a kind (eflstm, mfn, mlp or 'package.module:Class')."
+        )
+    _check_plugin(model["kind"], MODEL_GROUP, "model", MODEL_KINDS, f"{where}: [model] kind")
     model = dict(model)
     settings = {}
     raw_settings = doc.get("settings", {})

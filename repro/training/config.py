@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["ARMS", "ModelSpec", "Protocol", "RunConfig", "TrainingSpec"]
+__all__ = ["ARMS", "MODEL_KINDS", "ModelSpec", "Protocol", "RunConfig", "TrainingSpec"]
 
 #: The two arms of every comparison: trained on all modalities (with dropout) or on the primary.
 ARMS = ("multimodal", "unimodal")
+#: Names of the built-in models (:data:`repro.training.models.MODELS`), known without torch so
+#: that study files are checked without importing it.
+MODEL_KINDS = ("eflstm", "mfn", "mlp")
 
 
 @dataclass(frozen=True)
