@@ -15,20 +15,29 @@ from torch import nn
 
 from colearn.errors import ConfigError
 from repro.training.models.eflstm import EFLSTM, READOUTS
+from repro.training.models.latefusion import ENCODERS, FUSIONS, LateFusion
 from repro.training.models.mfn import MFN
 from repro.training.models.mlp import EarlyFusionMLP
 
 __all__ = [
     "EFLSTM",
+    "ENCODERS",
+    "FUSIONS",
     "MFN",
     "MODELS",
     "READOUTS",
     "EarlyFusionMLP",
+    "LateFusion",
     "build_model",
     "default_hparams",
 ]
 
-MODELS: dict[str, type[nn.Module]] = {"eflstm": EFLSTM, "mfn": MFN, "mlp": EarlyFusionMLP}
+MODELS: dict[str, type[nn.Module]] = {
+    "eflstm": EFLSTM,
+    "mfn": MFN,
+    "mlp": EarlyFusionMLP,
+    "latefusion": LateFusion,
+}
 
 
 def _model_class(kind: str) -> type[nn.Module]:
