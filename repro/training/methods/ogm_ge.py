@@ -141,3 +141,6 @@ class OGMGE(Remedy):
                     modulated = modulated + noise.to(grad.device, grad.dtype) * grad.std()
                 parameter.grad = modulated
         return coefficients
+
+    def fused(self, model: LateFusion, encodings: Mapping[str, Tensor]) -> Tensor:
+        return model.fuse(encodings)
