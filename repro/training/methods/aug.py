@@ -115,11 +115,11 @@ class AUG(Remedy):
     fusion = "shared"
     SETTINGS = {
         **Remedy.common_settings(absent="skip"),
-        "tolerance": Setting(0.01, number(0.0), "confidence ratio margin before adding"),
-        "check_every": Setting(0, number(0, integer=True), "epochs between checks (0: auto)"),
-        "max_learners": Setting(10, number(1, integer=True), "learners per modality at most"),
-        "residual": Setting(0.5, number(0.0, 1.0), "λ in the newest learner's weight"),
-        "train_added": Setting(True, boolean, "train the added learners (false: as released)"),
+        "tolerance": Setting(0.01, number(0.0)),
+        "check_every": Setting(0, number(0, integer=True)),  # 0: epochs / 10, at least 1
+        "max_learners": Setting(10, number(1, integer=True)),
+        "residual": Setting(0.5, number(0.0, 1.0)),
+        "train_added": Setting(True, boolean),  # false: as released (never trained)
     }
 
     def __init__(self, params: dict, *, epochs: int, generator: torch.Generator) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -53,7 +54,6 @@ class Setting:
 
     default: Any
     check: Callable[[str, str, Any], Any]
-    text: str = ""
 
 
 def choice(*values: str) -> Callable[[str, str, Any], Any]:
@@ -143,7 +143,7 @@ def drop_modalities(
     return out, keep
 
 
-class Method:
+class Method(ABC):
     """A training method of the multimodal arm (subclasses register in :data:`METHODS`).
 
     Parameters
@@ -166,6 +166,7 @@ class Method:
 
     def attach(self, model: nn.Module, task: str) -> None:
         """Check the model and task fit the method; add any modules it trains with the model."""
+        return None  # a hook: most methods need nothing here
 
     def make_optimizer(self, model: nn.Module, lr: float) -> torch.optim.Optimizer:
         """The optimizer over every parameter of the model (Adam, no weight decay)."""
@@ -173,10 +174,13 @@ class Method:
 
     def start_epoch(self, epoch: int, n_batches: int) -> None:
         """Called before the first batch of ``epoch`` (1-based) of ``n_batches`` batches."""
+        return None  # a hook: most methods need nothing here
 
     def end_epoch(self, epoch: int) -> None:
         """Called after the last batch of ``epoch``."""
+        return None  # a hook: most methods need nothing here
 
+    @abstractmethod
     def train_batch(
         self,
         model: nn.Module,
@@ -193,7 +197,6 @@ class Method:
         -----
         batch[m]: (B, T, D_m), the arm's inputs before modality dropout; target: (B,).
         """
-        raise NotImplementedError
 
     def predict(
         self, model: nn.Module, inputs: Mapping[str, Tensor], keep: frozenset[str]
@@ -218,8 +221,8 @@ class Remedy(Method):
     def common_settings(absent: str) -> dict[str, Setting]:
         """The ``absent`` and ``optimizer`` settings, with the remedy's default for ``absent``."""
         return {
-            "absent": Setting(absent, choice(*ABSENT), "prediction without some modalities"),
-            "optimizer": Setting("adam", choice(*OPTIMIZERS), "adam (the grid's) or sgd"),
+            "absent": Setting(absent, choice(*ABSENT)),
+            "optimizer": Setting("adam", choice(*OPTIMIZERS)),
         }
 
     def attach(self, model: nn.Module, task: str) -> None:
@@ -243,9 +246,9 @@ class Remedy(Method):
             return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
         return super().make_optimizer(model, lr)
 
+    @abstractmethod
     def fused(self, model: LateFusion, encodings: Mapping[str, Tensor]) -> Tensor:
         """The remedy's prediction (B, K) from the encodings (B, H) of some modalities."""
-        raise NotImplementedError
 
     def predict(
         self, model: nn.Module, inputs: Mapping[str, Tensor], keep: frozenset[str]

@@ -108,7 +108,7 @@ class MLA(Remedy):
     fusion = "shared"
     SETTINGS = {
         **Remedy.common_settings(absent="skip"),
-        "projection": Setting(True, boolean, "project the head's gradient (false: as released)"),
+        "projection": Setting(True, boolean),  # false: as released (it never fires)
     }
 
     def __init__(self, params: dict, *, epochs: int, generator: torch.Generator) -> None:

@@ -85,9 +85,9 @@ class OGMGE(Remedy):
     fusion = "concat"
     SETTINGS = {
         **Remedy.common_settings(absent="zero-fill"),
-        "alpha": Setting(0.8, number(0.0, low_open=True), "modulation strength α"),
-        "until_epoch": Setting(50, number(0, integer=True), "last epoch with modulation"),
-        "ge": Setting(True, boolean, "add Gaussian noise with the gradient's own SD"),
+        "alpha": Setting(0.8, number(0.0, low_open=True)),
+        "until_epoch": Setting(50, number(0, integer=True)),
+        "ge": Setting(True, boolean),
     }
 
     def __init__(self, params: dict, *, epochs: int, generator: torch.Generator) -> None:
@@ -118,8 +118,8 @@ class OGMGE(Remedy):
         return float(loss.detach())
 
     @torch.no_grad()
-    def modulate(self, model: LateFusion, encodings: Mapping[str, Tensor], target: Tensor) -> dict:
-        """Scale (and perturb) the encoders' gradients in place; return the coefficients used.
+    def modulate(self, model: LateFusion, encodings: Mapping[str, Tensor], target: Tensor) -> None:
+        """Scale (and, with ``ge``, perturb) the encoders' gradients in place.
 
         Shape
         -----
@@ -140,7 +140,6 @@ class OGMGE(Remedy):
                     noise = torch.randn(grad.shape, generator=self.generator)
                     modulated = modulated + noise.to(grad.device, grad.dtype) * grad.std()
                 parameter.grad = modulated
-        return coefficients
 
     def fused(self, model: LateFusion, encodings: Mapping[str, Tensor]) -> Tensor:
         return model.fuse(encodings)
