@@ -229,7 +229,7 @@ class Remedy(Method):
         if task != "classification":
             raise ConfigError(
                 f"method '{self.name}' needs a classification task (it works on class "
-                f"confidences), but the data are a {task} task."
+                f"confidences), but the data's task is {task}."
             )
         if not isinstance(model, LateFusion):
             raise ConfigError(
