@@ -139,7 +139,7 @@ class AUG(Remedy):
         self.scores, self.counts = {}, {}
 
     def end_epoch(self, epoch: int) -> None:
-        if (epoch != 1 and epoch % self.check_every) or len(self.counts) < 2:
+        if epoch != 1 and epoch % self.check_every:
             return
         means = {m: self.scores[m] / self.counts[m] for m in self.counts if self.counts[m]}
         if len(means) < 2:
