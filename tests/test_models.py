@@ -7,8 +7,16 @@ import torch
 
 import repro.training.models
 from colearn.errors import ConfigError, DataError
-from repro.training.models import EFLSTM, MFN, EarlyFusionMLP, build_model, default_hparams
+from repro.training.models import (
+    EFLSTM,
+    MFN,
+    EarlyFusionMLP,
+    LateFusion,
+    build_model,
+    default_hparams,
+)
 from repro.training.models import eflstm as eflstm_module
+from repro.training.models import latefusion as latefusion_module
 from repro.training.models import mfn as mfn_module
 from repro.training.models import mlp as mlp_module
 from repro.training.models._common import concat_modalities
@@ -43,7 +51,7 @@ def test_eflstm_has_the_released_parameter_count():
     assert n_params(model) == 1_269_257
 
 
-@pytest.mark.parametrize("kind", ["eflstm", "mfn", "mlp"])
+@pytest.mark.parametrize("kind", ["eflstm", "mfn", "mlp", "latefusion"])
 @pytest.mark.parametrize("n_outputs", [1, 4])
 def test_output_shapes(kind, n_outputs):
     model = build_model(kind, SMALL_DIMS, n_outputs)
@@ -97,6 +105,49 @@ def test_final_state_readout_uses_both_final_states_and_differs():
     assert not torch.allclose(final(x), last(x))
 
 
+def test_latefusion_concat_logits_are_the_head_slices_and_sum_to_the_fused_output():
+    torch.manual_seed(0)
+    model = LateFusion(SMALL_DIMS, 3, hidden=5).eval()
+    x = batch(SMALL_DIMS)
+    enc = model.encode(x)
+    assert set(enc) == set(SMALL_DIMS) and enc["audio"].shape == (5, 5)
+    w, b = model.head.weight, model.head.bias
+    torch.testing.assert_close(
+        model.logits("audio", enc["audio"]), enc["audio"] @ w[:, 5:10].T + b / 3
+    )
+    torch.testing.assert_close(model(x), sum(model.logits(m, h) for m, h in enc.items()))
+    # Left out of the fusion, a modality counts as a zero encoding: the head on the primary alone.
+    alone = model.fuse({"language": enc["language"]})
+    torch.testing.assert_close(alone, enc["language"] @ w[:, :5].T + b)
+
+
+def test_latefusion_shared_head_averages_modality_logits_and_encodes_subsets():
+    torch.manual_seed(0)
+    model = LateFusion(SMALL_DIMS, 3, hidden=4, fusion="shared", encoder="mlp", layers=2).eval()
+    x = batch(SMALL_DIMS, t=1)
+    enc = model.encode(x)
+    torch.testing.assert_close(model(x), sum(model.head(h) for h in enc.values()) / 3)
+    only = model.encode({"audio": x["audio"]}, ["audio"])
+    assert list(only) == ["audio"]
+    torch.testing.assert_close(only["audio"], enc["audio"])
+    assert model.head.in_features == 4
+
+
+def test_latefusion_lstm_encoder_reads_the_final_hidden_state():
+    torch.manual_seed(0)
+    model = LateFusion(SMALL_DIMS, 2, hidden=6, layers=2).eval()
+    x = batch(SMALL_DIMS)
+    _, (h_n, _) = model.encoders["visual"].lstm(x["visual"])
+    torch.testing.assert_close(model.encode(x)["visual"], h_n[-1])
+
+
+def test_latefusion_rejects_unknown_encoder_and_fusion():
+    with pytest.raises(ConfigError, match="encoder must be one of lstm, mlp, got 'gru'"):
+        build_model("latefusion", SMALL_DIMS, 2, encoder="gru")
+    with pytest.raises(ConfigError, match="fusion must be one of concat, shared, got 'sum'"):
+        build_model("latefusion", SMALL_DIMS, 2, fusion="sum")
+
+
 def test_mfn_classification_and_regression():
     x = batch(SMALL_DIMS, t=3)
     assert MFN(SMALL_DIMS, 9)(x).shape == (5, 9)
@@ -132,7 +183,7 @@ def test_mfn_states_follow_input_device_meta():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("kind", ["eflstm", "mfn", "mlp"])
+@pytest.mark.parametrize("kind", ["eflstm", "mfn", "mlp", "latefusion"])
 def test_models_run_on_cuda(kind):
     model = build_model(kind, SMALL_DIMS, 3).cuda()
     out = model(batch(SMALL_DIMS, t=1 if kind == "mlp" else 3, device="cuda"))
@@ -186,7 +237,7 @@ def test_default_hparams_lists_settings_with_defaults():
     assert default_hparams("mlp") == {"hidden": (128,), "dropout": 0.5}
 
 
-@pytest.mark.parametrize("kind", ["eflstm", "mfn", "mlp"])
+@pytest.mark.parametrize("kind", ["eflstm", "mfn", "mlp", "latefusion"])
 def test_same_seed_same_output(kind):
     def run():
         torch.manual_seed(123)
@@ -196,7 +247,9 @@ def test_same_seed_same_output(kind):
     torch.testing.assert_close(run(), run(), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("module", [repro.training.models, eflstm_module, mfn_module, mlp_module])
+@pytest.mark.parametrize(
+    "module", [repro.training.models, eflstm_module, mfn_module, mlp_module, latefusion_module]
+)
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, extraglobs={"torch": torch})
     assert result.failed == 0

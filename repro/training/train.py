@@ -4,8 +4,10 @@ The loop follows the authors' released protocol by default and can be switched a
 Adam without weight decay, ReduceLROnPlateau on the validation loss, the checkpoint with the
 lowest validation loss on the *selection condition* (``primary`` as released, or ``all``; ties go
 to the later epoch), optional early stopping, the training order shuffled once (as released) or
-every epoch, the last partial batch dropped or kept.  A run returns its results; it never writes
-the store.
+every epoch, the last partial batch dropped or kept.  The multimodal arm's per-batch step and
+its predictions belong to the run's training method (:mod:`repro.training.methods`; modality
+dropout alone by default); the unimodal baseline is always trained with the default.  A run
+returns its results; it never writes the store.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from torch import nn
 
 from colearn.errors import ConfigError
 from repro.data import MultimodalDataset
-from repro.training.config import RunConfig
+from repro.training.config import MethodSpec, RunConfig
 from repro.training.dropout import ModalityDropout, zero_fill
+from repro.training.methods import Method, build_method, check_method, method_generator
 from repro.training.metrics import compute_metrics, confusion_matrix
 from repro.training.models import build_model
 from repro.training.seeds import derive_seed, numpy_rng, torch_generator
@@ -122,6 +125,13 @@ def train(
             raise ConfigError(f"modality '{m}' is not in the data ({', '.join(data.modalities)}).")
     dev = resolve_device(device)
     started = time.perf_counter()
+    # The method shapes the multimodal arm only; the baseline is trained as it always was.
+    spec = check_method(config.method, config.model) if arm == "multimodal" else MethodSpec()
+    method = build_method(
+        spec,
+        epochs=config.training.epochs,
+        generator=method_generator(config.study_seed, seed),
+    )
 
     x = {m: torch.from_numpy(v).to(dev) for m, v in data.modalities.items()}
     regression = data.task == "regression"
@@ -131,8 +141,9 @@ def train(
     with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
         torch.manual_seed(derive_seed(config.study_seed, seed, "init"))
         model = build_model(config.model.kind, data.dims, data.n_outputs, **config.model.params)
+        method.attach(model, data.task)
     model.to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.training.lr)
+    optimizer = method.make_optimizer(model, config.training.lr)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimizer,
         mode="min",
@@ -160,9 +171,10 @@ def train(
             if epoch > 1 and config.protocol.shuffle == "every-epoch":
                 order = order_rng.permutation(train_idx)
             train_loss = _train_epoch(
-                model, x, y, order, config, keep_train, dropout, drop_gen, loss_fn, optimizer, dev
-            )
-            valid_out = _predict(model, x, data.splits["valid"], keep_select, dev)
+                method, model, x, y, order, config, keep_train, dropout, drop_gen, loss_fn,
+                optimizer, dev, epoch,
+            )  # fmt: skip
+            valid_out = _predict(method, model, x, data.splits["valid"], keep_select, dev)
             valid_loss = float(loss_fn(_fit(valid_out, regression), y[data.splits["valid"]]))
             scheduler.step(valid_loss)
             entry = {
@@ -187,7 +199,7 @@ def train(
     test_idx = data.splits["test"]
     metrics, predictions, confusion = {}, {}, {}
     for name, keep in conditions_for(data).items():
-        out = _predict(model, x, test_idx, keep, dev)
+        out = _predict(method, model, x, test_idx, keep, dev)
         truth = data.labels[test_idx]
         loss = float(loss_fn(_fit(out, regression), y[test_idx]))
         pred = out[:, 0].cpu().numpy() if regression else out.argmax(1).cpu().numpy()
@@ -226,33 +238,36 @@ def _fit(out: torch.Tensor, regression: bool) -> torch.Tensor:
     return out[:, 0] if regression else out
 
 
-def _train_epoch(model, x, y, order, config, keep, dropout, drop_gen, loss_fn, optimizer, dev):
+def _train_epoch(
+    method: Method, model, x, y, order, config, keep, dropout, drop_gen, loss_fn, optimizer, dev,
+    epoch: int,
+) -> float:  # fmt: skip
     model.train()
     bs = config.training.batch_size
     stop = len(order) - len(order) % bs if config.protocol.drop_last else len(order)
+    starts = range(0, stop, bs)
+    method.start_epoch(epoch, len(starts))
     total, batches = 0.0, 0
-    regression = y.dtype.is_floating_point
-    for start in range(0, stop, bs):
+    for start in starts:
         idx = torch.from_numpy(order[start : start + bs]).to(dev)
         if idx.numel() < 2:  # BatchNorm cannot train on a single item
             continue
         batch = zero_fill({m: v[idx] for m, v in x.items()}, keep)
-        batch = dropout(batch, drop_gen)
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(_fit(model(batch), regression), y[idx])
-        loss.backward()
-        optimizer.step()
-        total += float(loss.detach())
+        total += method.train_batch(model, batch, y[idx], dropout, drop_gen, loss_fn, optimizer)
         batches += 1
+    method.end_epoch(epoch)
     return total / max(batches, 1)
 
 
 @torch.no_grad()
-def _predict(model, x, index: np.ndarray, keep: frozenset[str], dev) -> torch.Tensor:
-    """Outputs (len(index), K) of the model in eval mode, with modalities outside ``keep`` zeroed."""
+def _predict(
+    method: Method, model, x, index: np.ndarray, keep: frozenset[str], dev
+) -> torch.Tensor:
+    """Outputs (len(index), K) of the model in eval mode with only the modalities in ``keep``
+    (the method decides how the others are left out; zero-filled by default)."""
     model.eval()
     outs = []
     for start in range(0, len(index), _EVAL_BATCH):
         idx = torch.from_numpy(index[start : start + _EVAL_BATCH]).to(dev)
-        outs.append(model(zero_fill({m: v[idx] for m, v in x.items()}, keep)))
+        outs.append(method.predict(model, {m: v[idx] for m, v in x.items()}, keep))
     return torch.cat(outs)

@@ -47,22 +47,26 @@ from colearn.errors import ColearnError, ConfigError
 from colearn.plugins import MODEL_GROUP, first_line, load_reference
 from repro.training.config import MODEL_KINDS
 from repro.training.models.eflstm import EFLSTM, READOUTS
+from repro.training.models.latefusion import ENCODERS, FUSIONS, LateFusion
 from repro.training.models.mfn import MFN
 from repro.training.models.mlp import EarlyFusionMLP
 
 __all__ = [
     "EFLSTM",
+    "ENCODERS",
+    "FUSIONS",
     "MFN",
     "MODELS",
     "READOUTS",
     "EarlyFusionMLP",
+    "LateFusion",
     "build_model",
     "check_output",
     "default_hparams",
 ]
 
 MODELS: dict[str, type[nn.Module]] = dict(
-    zip(MODEL_KINDS, (EFLSTM, MFN, EarlyFusionMLP), strict=True)
+    zip(MODEL_KINDS, (EFLSTM, MFN, EarlyFusionMLP, LateFusion), strict=True)
 )
 
 
