@@ -68,8 +68,14 @@ html_sidebars = {"index": []}
 # own list only those.
 autosummary_context = {
     "namespace_packages": [
-        "analysis", "analysis.report", "repro", "repro.data", "repro.training", "repro.runs",
-        "repro.cli", "colearn",
+        "analysis",
+        "analysis.report",
+        "repro",
+        "repro.data",
+        "repro.training",
+        "repro.runs",
+        "repro.cli",
+        "colearn",
     ],
     "packages": ["repro.data.loaders", "repro.training.models", "repro.runs.executors"],
 }

@@ -30,10 +30,10 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import fabricate
 import numpy as np
 import pytest
 
-import fabricate
 from repro.cli.app import main
 
 ROOT = Path(__file__).resolve().parent.parent

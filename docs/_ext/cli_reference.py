@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from docutils import nodes
-from docutils.statemachine import StringList
+from docutils.parsers.rst import Parser
+from docutils.utils import new_document
 from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import nested_parse_with_titles
 
 #: Order of the sections: the main job, training, results, analysis, data.
 ORDER = (
@@ -59,9 +59,11 @@ def _command_rst(name: str, command) -> list[str]:
         if paragraph.strip():
             lines += [_escape(" ".join(paragraph.split())), ""]
     usage = " ".join(command.collect_usage_pieces(ctx))
-    lines += ["Usage::", "", f"   colearn {name} {usage}", ""]
+    lines += ["Usage:", "", ".. code-block:: text", "", f"   colearn {name} {usage}", ""]
     if example:
-        lines += ["Example::", "", f"   {example.strip().splitlines()[0].strip()}", ""]
+        # "colearn reproduce      (what it does)" reads as a shell comment
+        first = re.sub(r"\s{2,}\((.*)\)$", r"   # \1", example.strip().splitlines()[0].strip())
+        lines += ["Example:", "", ".. code-block:: bash", "", f"   {first}", ""]
     records = [p.get_help_record(ctx) for p in command.params]
     records = [r for r in records if r]
     if records:
@@ -88,10 +90,11 @@ class ColearnCli(SphinxDirective):
         lines: list[str] = []
         for name, command in _commands():
             lines += _command_rst(name, command)
-        container = nodes.section()
-        container.document = self.state.document
-        nested_parse_with_titles(self.state, StringList(lines, source="colearn-cli"), container)
-        return container.children
+        # The sections are written in reStructuredText and parsed as such, whatever the language
+        # of the page that holds the directive (the guide's pages are Markdown).
+        document = new_document("colearn-cli", self.state.document.settings)
+        Parser().parse("\n".join(lines), document)
+        return list(document.children)
 
 
 def setup(app):
