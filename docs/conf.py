@@ -7,14 +7,12 @@ Build (from the repository root, after ``pip install ".[docs]"``)::
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
-os.environ.setdefault("COLUMNS", "100")
 
 project = "colearn"
 author = "the colearn authors"
