@@ -129,7 +129,7 @@ def compare_to_baseline(
         only), ``p_superiority`` (P(level value > baseline value)), ``equiv_margin`` (smallest
         margin at which unadjusted TOST passes), ``seeds_needed`` (inconclusive levels only: seeds
         per arm for 80 % power at α/levels, planning with the upper 80 % SD limit, to show
-        equivalence when |diff| < margin, else the difference), ``test`` (``paired-t`` or
+        equivalence when ``|diff| < margin``, else the difference), ``test`` (``paired-t`` or
         ``welch-t``), and the settings echoed: ``metric``, ``condition``, ``alpha``, ``margin``,
         ``correction`` (``holm``), ``paired``, ``higher_is_better``.  Warnings issued are kept in
         ``result.attrs["warnings"]``.

@@ -282,7 +282,7 @@ def ttest_power(
     Notes
     -----
     Power = P(T > t_c) + P(T < −t_c) with T noncentral t (ν, λ), t_c = t_{1−α/2, ν},
-    λ = |Δ| / (σk) (module docstring), from ``scipy.stats.nct``.  Where scipy returns NaN or a
+    λ = ``|Δ| / (σk)`` (module docstring), from ``scipy.stats.nct``.  Where scipy returns NaN or a
     value outside the exact bounds [0, Φ(λ)] and [0, Φ(−λ)] of the two tails (large λ), that
     tail is integrated over the distribution of the SD instead: P(T > t_c) = E[Φ(λ − t_c W)].
     Checked against G*Power 3.1 (d = 0.5 → 64 per arm / 34 pairs reach .80; see
@@ -417,7 +417,7 @@ def detectable_effect(
 
     Notes
     -----
-    Power rises with |Δ| at fixed n, so Δ is the root of power(Δ) − target, found by Brent's
+    Power rises with ``|Δ|`` at fixed n, so Δ is the root of power(Δ) − target, found by Brent's
     method on a bracket doubled until it holds the root (relative tolerance 1e-12).  Agrees
     with statsmodels ``TTestIndPower`` / ``TTestPower().solve_power(nobs…)`` (checked in the
     tests).
