@@ -19,9 +19,9 @@ Error control over looks and levels (each family: difference, equivalence; withi
   significance-level approach of Jennison and Turnbull, ch. 3); ``scripts/calibrate_sequential.py``
   checks the error rates this gives by simulation.
 - **Multiplicity.** The group-sequential Holm procedure (Maurer and Bretz 2013; Ye et al. 2013):
-  a hypothesis not yet rejected is tested at look k at local level α / |I|, where I is the set of
+  a hypothesis not yet rejected is tested at look k at local level α / ``|I|``, where ``I`` is the set of
   hypotheses of its family not rejected so far (decided levels whose hypothesis of this family was
-  not rejected stay in I), step-down within the look.  The full procedure (every level followed
+  not rejected stay in ``I``), step-down within the look.  The full procedure (every level followed
   to the last look, earlier looks re-tested when α is passed on) keeps the family-wise error at α
   whatever the correlation between levels; this one rejects a subset of what that one rejects (it
   never re-tests earlier looks and stops following decided levels), so it keeps it too.

@@ -267,5 +267,7 @@ def test_installed_entry_points_name_models_and_sources(tmp_path, monkeypatch):
     assert type(model) is TinyNet and model.net[0].out_features == 5
     assert default_hparams("tinynet") == {"hidden": 8}
     assert load_reference("tiny", "colearn.sources", "data source") is tiny_data
-    with pytest.raises(ConfigError, match="valid: eflstm, mfn, mlp, tinynet, or your own"):
+    with pytest.raises(
+        ConfigError, match="valid: eflstm, mfn, mlp, latefusion, tinynet, or your own"
+    ):
         build_model("tinynett", {"language": 2}, 4)

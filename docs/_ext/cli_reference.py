@@ -16,7 +16,7 @@ from sphinx.util.docutils import SphinxDirective
 
 #: Order of the sections: the main job, training, results, analysis, data.
 ORDER = (
-    "reproduce", "run", "sweep", "status", "export", "bench", "studies",
+    "reproduce", "run", "sweep", "status", "history", "export", "bench", "studies",
     "analyze", "compare", "report", "figures", "import-original", "data inspect",
 )  # fmt: skip
 

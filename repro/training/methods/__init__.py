@@ -1,16 +1,12 @@
 """Training methods of the multimodal arm: modality dropout and the other remedies for laziness.
 
-=========  ==========================================================  =================
-name       what it does                                                model
-=========  ==========================================================  =================
-dropout    modality dropout, one joint step per batch (the default)   any
-mla        alternating unimodal steps, shared head, head-gradient      latefusion,
-           projection, entropy-weighted fusion (arXiv 2311.10707)      fusion = shared
-ogm_ge     damp the dominant encoder's gradient by 1 − tanh(α ρ),      latefusion,
-           plus gradient noise, early epochs (CVPR 2022)               fusion = concat
-aug        boosting learners added to the weaker modality, trained     latefusion,
-           on a three-part loss (arXiv 2502.20120)                     fusion = shared
-=========  ==========================================================  =================
+- ``dropout``: modality dropout, one joint step per batch (the default); any model.
+- ``mla``: alternating unimodal steps through a shared head, head-gradient projection,
+  entropy-weighted fusion (arXiv 2311.10707); ``latefusion`` with ``fusion = "shared"``.
+- ``ogm_ge``: the dominant encoder's gradient damped by 1 − tanh(α ρ), plus gradient noise, in
+  the early epochs (CVPR 2022); ``latefusion`` with ``fusion = "concat"``.
+- ``aug``: boosting learners added to the weaker modality, trained on a three-part loss
+  (arXiv 2502.20120); ``latefusion`` with ``fusion = "shared"``.
 
 The dropout level of the grid applies to every method: to the inputs of the joint step
 (``dropout``, ``ogm_ge``) or, for the methods that train one modality at a time (``mla``,
