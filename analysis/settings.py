@@ -28,6 +28,7 @@ __all__ = [
     "compare_levels",
     "compare_settings",
     "compare_to_reference",
+    "compare_setting_pairs",
     "compare_to_best",
     "compare_by_name",
     "summarize_settings",
@@ -193,6 +194,48 @@ def compare_to_reference(
         for name in settings_of(rows)
         if name != ref
         for lv in sorted(ref_levels & set(level_rows(rows, name)["level"]))
+    ]
+    if not pairs:
+        return pd.DataFrame(columns=list(PAIRWISE))
+    return _family(rows, messages, pairs, paired=paired, alpha=alpha, margin=margin,
+                   higher=higher, metric=metric, condition=condition)  # fmt: skip
+
+
+def compare_setting_pairs(
+    table: pd.DataFrame,
+    order: list[str] | None = None,
+    metric: str = "accuracy",
+    condition: str = "primary",
+    alpha: float = 0.05,
+    margin: float = 0.02,
+    paired: bool | None = None,
+    higher_is_better: bool | None = None,
+) -> pd.DataFrame:
+    """Compare every pair of settings at every level both have, as one Holm family.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table with two or more settings.
+    order : list of str, optional
+        Setting order; the pair (a, b) has a later than b in it (default: by name).
+    metric, condition, alpha, margin, paired, higher_is_better
+        As in :func:`analysis.compare.compare_to_baseline`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (pair, level), columns as in :func:`compare_levels`; Holm over every row.
+        Empty (same columns) with fewer than two settings.
+    """
+    rows, messages, higher = _prepare(table, metric, condition, higher_is_better)
+    names = order or settings_of(rows)
+    levels = {n: set(level_rows(rows, n)["level"]) for n in names}
+    pairs = [
+        ((a, lv), (b, lv))
+        for i, b in enumerate(names)
+        for a in names[i + 1 :]
+        for lv in sorted(levels[a] & levels[b])
     ]
     if not pairs:
         return pd.DataFrame(columns=list(PAIRWISE))

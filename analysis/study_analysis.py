@@ -21,7 +21,7 @@ from analysis.compare import compare_to_baseline, margin_sensitivity, power_by_l
 from analysis.doseresponse import dose_effect_test
 from analysis.optimum import dose_response_analysis
 from analysis.robust import robustness
-from analysis.settings import compare_to_reference, summarize_settings
+from analysis.settings import compare_setting_pairs, compare_to_reference, summarize_settings
 from analysis.tidy import reference_setting, validate_tidy
 from colearn.errors import ConfigError, DataError
 
@@ -63,6 +63,9 @@ class StudyAnalysis:
         :func:`analysis.settings.compare_to_reference` (empty with one setting).
     setting_summary : pandas.DataFrame
         :func:`analysis.settings.summarize_settings` (empty with one setting).
+    setting_pairs : pandas.DataFrame
+        :func:`analysis.settings.compare_setting_pairs` (empty with fewer than three settings:
+        with two, the one pair is ``settings_compared``).
     fits, band, optimum, dose_test : pandas.DataFrame or None
         :func:`~analysis.doseresponse.fit_dose_response`,
         :func:`~analysis.optimum.dose_response_band`, :func:`~analysis.optimum.optimal_level`,
@@ -88,6 +91,7 @@ class StudyAnalysis:
     reference: str = "default"
     settings_compared: pd.DataFrame = field(default_factory=pd.DataFrame)
     setting_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    setting_pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
     fits: pd.DataFrame | None = None
     band: pd.DataFrame | None = None
     optimum: pd.DataFrame | None = None
@@ -173,6 +177,7 @@ class StudyAnalysis:
             "robustness": robust.astype(object).to_dict(orient="records"),
             "settings_compared": self.settings_compared.astype(object).to_dict(orient="records"),
             "setting_summary": self.setting_summary.astype(object).to_dict(orient="records"),
+            "setting_pairs": self.setting_pairs.astype(object).to_dict(orient="records"),
             "warnings": list(self.warnings),
         }
 
@@ -282,6 +287,12 @@ def analyze(
             summarize_settings, table, metric, condition, n_boot=n_boot, seed=seed,
             alpha=alpha, higher_is_better=higher,
         )  # fmt: skip
+    names = comparison["setting"].drop_duplicates().tolist()
+    if len(names) > 2:
+        order = [ref, *(n for n in names if n != ref)]
+        between["setting_pairs"] = _quiet(
+            compare_setting_pairs, table, order, margin=margin, higher_is_better=higher, **common
+        )
     dose: dict = {"dose_note": "not requested"}
     if dose_response:
         dose = _dose_response(table, metric, condition, alpha, margin, higher, n_boot, seed)

@@ -82,3 +82,24 @@ def test_dispatch_rejects_a_level_that_is_absent_or_the_best(table):
     best = compare_to_best(table, paired=False)["level_b"].iloc[0]
     with pytest.raises(ConfigError, match="is the best level"):
         compare_by_name(table, f"{best:g}", "best", paired=False)
+
+
+def test_every_pair_of_settings_is_one_holm_family():
+    from analysis.settings import compare_setting_pairs
+    from analysis.simulate import null_table
+
+    t = null_table(n_seeds=12, levels=(0.0, 0.5), sd=0.01, seed=4)
+    multi = t[t["arm"] == "multimodal"]
+    shifted = multi.assign(
+        setting="better", value=multi["value"] + 0.1, run_id=multi["run_id"] + "b"
+    )
+    same = multi.assign(setting="same", run_id=multi["run_id"] + "s")
+    res = compare_setting_pairs(pd.concat([t, shifted, same]), ["default", "better", "same"])
+    assert len(res) == 3 * 2  # three pairs at two levels
+    assert set(zip(res["setting_a"], res["setting_b"], strict=True)) == {
+        ("better", "default"), ("same", "default"), ("same", "better")}  # fmt: skip
+    by = res.set_index(["setting_a", "setting_b", "level_a"])["label"]
+    assert by[("better", "default", 0.5)] == "better"
+    assert by[("same", "better", 0.0)] == "worse"
+    # Holm over all six: each adjusted p is at least the raw p times the family's smallest factor
+    assert (res["p_diff_adj"] >= res["p_diff"] - 1e-12).all()

@@ -120,3 +120,27 @@ def test_report_compare_and_epochs_on_a_multi_setting_study(tmp_path, monkeypatc
     assert res.exit_code == 0, res.output
     assert max(len(line) for line in res.stdout.splitlines()) <= 80
     assert "--wide shows them" in res.stderr
+
+
+def test_a_setting_names_a_remedy_and_its_defaults_enter_the_run_id(tmp_path):
+    path = study(tmp_path, "[settings.ogm.method]\nname = 'ogm_ge'\nalpha = 0.5\n")
+    path.write_text(path.read_text().replace('kind = "eflstm"', 'kind = "latefusion"'))
+    st = load_study(path)
+    method = st.run_config("ogm").method
+    assert method.name == "ogm_ge" and method.params["alpha"] == 0.5
+    assert "until_epoch" in method.params  # defaults filled in, so the run id names them
+    assert st.run_config().method.name == "dropout"
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ("[settings.x.method]\nname = 'magic'\n", ["[settings.x.method]", "'magic' is unknown"]),
+        ("[settings.x.method]\nname = 'mla'\n", ["[settings.x]", "latefusion"]),
+        ("[method]\nname = 'ogm_ge'\nspeed = 1\n", ["[method]", "no setting 'speed'"]),
+    ],
+)
+def test_impossible_methods_are_one_sentence(tmp_path, extra, words):
+    with pytest.raises(ConfigError) as err:
+        load_study(study(tmp_path, extra))
+    assert all(w in str(err.value) for w in words), str(err.value)

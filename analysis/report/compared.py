@@ -62,15 +62,32 @@ def _summaries(a: StudyAnalysis) -> tuple:
     return ("table", header, rows)
 
 
-def settings_compared(a: StudyAnalysis, files: list) -> list[Section]:
+def _pairs(a: StudyAnalysis) -> tuple:
+    header = ["a", "b", "level", "diff a − b [CI]", "p", "Holm p", "TOST Holm p", "label (a vs b)"]
+    rows = [
+        [r.setting_a, r.setting_b, lv(r.level_a),
+         f"{fmt(r.diff)} [{fmt(r.ci_low)}, {fmt(r.ci_high)}]", fmt_p(r.p_diff),
+         fmt_p(r.p_diff_adj), fmt_p(r.p_equiv_adj),
+         r.label + (" (negligible)" if r.negligible else "") + (f" ({r.note})" if r.note else "")]
+        for r in a.setting_pairs.itertuples(index=False)
+    ]  # fmt: skip
+    return ("table", header, rows)
+
+
+def settings_compared(
+    a: StudyAnalysis, files: list, title: str = "Settings compared"
+) -> list[Section]:
     """The "Settings compared" section (nothing when the study has one setting).
 
     Parameters
     ----------
     a : StudyAnalysis
-        The study's analysis (its ``settings_compared`` and ``setting_summary``).
+        The study's analysis (its ``settings_compared``, ``setting_pairs`` and
+        ``setting_summary``).
     files : list of pathlib.Path
         Figure files written beside the report (``dose_overlay``, ``settings_forest``).
+    title : str
+        Section title ("Remedies compared" when the settings are training methods).
 
     Returns
     -------
@@ -106,6 +123,13 @@ def settings_compared(a: StudyAnalysis, files: list) -> list[Section]:
         path = figure_file(files, stem)
         if path:
             blocks.append(("figure", path, caption))
+    if not a.setting_pairs.empty:
+        blocks += [
+            ("p", f"**Every pair of settings, per level**: the same tests, Holm over all "
+                  f"{len(a.setting_pairs)} pairs and levels together (a separate family from "
+                  "the table above)."),
+            _pairs(a),
+        ]  # fmt: skip
     if not a.setting_summary.empty:
         blocks += [
             ("p", f"**Dose-response per setting**: the level with the best mean, with a "
@@ -115,4 +139,4 @@ def settings_compared(a: StudyAnalysis, files: list) -> list[Section]:
                   "under the level-mean curve divided by the level range) with its interval."),
             _summaries(a),
         ]  # fmt: skip
-    return [Section("Settings compared", blocks)]
+    return [Section(title, blocks)]

@@ -260,6 +260,11 @@ def _deviations(info) -> list[Section]:
     ]
 
 
+def _compared_title(info: StudyFacts) -> str:
+    methods = any("method.name" in change for change in info.settings.values())
+    return "Remedies compared" if methods else "Settings compared"
+
+
 def report_sections(
     table: pd.DataFrame, a: StudyAnalysis, info: StudyFacts, files: list[Path], sequential=None
 ) -> tuple[str, list[Section]]:
@@ -273,7 +278,7 @@ def report_sections(
         + _method(table, a, info)
         + reproducing(table, a, info, files)
         + beyond(a, files)
-        + settings_compared(a, files)
+        + settings_compared(a, files, _compared_title(info))
         + _deviations(info)
         + statistical_notes(a)
     )

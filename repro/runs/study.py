@@ -12,7 +12,8 @@ A study file has these tables (every key optional unless marked; unknown keys ar
                 (hidden, layers, readout, ...)
     [training]  epochs, batch_size, lr, loss, plateau_patience, plateau_factor, early_stopping
     [protocol]  draw, granularity, selection, shuffle, drop_last
-    [settings.NAME]  named variants: sub-tables protocol / model / training overriding the above;
+    [method]    name ("dropout" | "mla" | "ogm_ge" | "aug"), then the method's own settings
+    [settings.NAME]  named variants: sub-tables protocol / model / training / method overriding the above;
                 the top-level configuration is always a setting too (the reference of comparisons)
     [analysis]  metric, higher_is_better, alpha, margin, paired
     [[claims]]  id*, level*, metric*, paper_value, expected*, text
@@ -45,7 +46,14 @@ from typing import Any
 from colearn.errors import ConfigError
 from colearn.files import check_name
 from colearn.plugins import MODEL_GROUP, SOURCE_GROUP, check_reference
-from repro.training.config import MODEL_KINDS, ModelSpec, Protocol, RunConfig, TrainingSpec
+from repro.training.config import (
+    MODEL_KINDS,
+    MethodSpec,
+    ModelSpec,
+    Protocol,
+    RunConfig,
+    TrainingSpec,
+)
 
 __all__ = [
     "DATA_SOURCES",
@@ -121,6 +129,7 @@ class Study:
     reference: str = "default"
     # The study file's epochs when the command line's --epochs replaced them (reports say so).
     designed_epochs: int | None = None
+    method: MethodSpec = MethodSpec()
 
     @property
     def setting_names(self) -> list[str]:
@@ -147,6 +156,7 @@ class Study:
             model=model,
             training=replace(self.training, **over.get("training", {})),
             protocol=replace(self.protocol, **over.get("protocol", {})),
+            method=over.get("method", self.method),
         )
 
     def with_overrides(
@@ -266,7 +276,9 @@ _CHOICES = {
     ("protocol", "shuffle"): ("once", "every-epoch"),
     ("claim", "expected"): LABELS,
 }
-_TOP = ("study", "data", "model", "training", "protocol", "settings", "analysis", "claims")
+_TOP = (
+    "study", "data", "model", "training", "protocol", "method", "settings", "analysis", "claims",
+)  # fmt: skip
 
 
 def _checked(table: Any, section: str, where: str) -> dict:
@@ -475,9 +487,13 @@ def parse_study(doc: dict, where: str) -> Study:
                 if not isinstance(table, dict):
                     raise ConfigError(f"{where}: [settings.{name}.model] must be a table.")
                 continue
+            if key == "method":
+                over = {**over, key: _method(table, f"{where}: [settings.{name}.method]")}
+                continue
             if key not in ("protocol", "training"):
                 raise ConfigError(
-                    f"{where}: [settings.{name}] may override protocol, model or training, not '{key}'."
+                    f"{where}: [settings.{name}] may override protocol, model, training or method, "
+                    f"not '{key}'."
                 )
             over = {**over, key: _numeric(_checked(table, key, f"{where} [settings.{name}]"))}
         settings[name] = over
@@ -512,14 +528,42 @@ def parse_study(doc: dict, where: str) -> Study:
         claims=tuple(claims),
         source_file=where,
         reference=reference,
+        method=_method(doc.get("method", {}), f"{where}: [method]"),
     )
     for name in study.setting_names:
         # every override must form a valid configuration
         inside = where if name == reference else f"{where} [settings.{name}]"
-        _check_training(study.run_config(name).training, inside)
+        config = study.run_config(name)
+        _check_training(config.training, inside)
+        if config.method != MethodSpec():
+            # Imported here: the methods need torch, and most studies never name one.
+            from repro.training.methods import check_method
+
+            try:
+                check_method(config.method, config.model)
+            except ConfigError as exc:
+                raise ConfigError(f"{inside}: {exc}") from None
     _check_distinct_settings(study, where)
     _check_grid_size(study, where)
     return study
+
+
+def _method(table: Any, where: str) -> MethodSpec:
+    """A ``[method]`` table as a :class:`MethodSpec`, with the method's defaults filled in so that
+    run ids name every value the method trains with."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table.")
+    params = dict(table)
+    name = params.pop("name", "dropout")
+    spec = MethodSpec(name, params)
+    if spec == MethodSpec():
+        return spec
+    from repro.training.methods import check_method
+
+    try:
+        return check_method(spec)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _check_distinct_settings(study: Study, where: str) -> None:

@@ -355,6 +355,7 @@ def _config(study: Study, setting: str) -> dict:
         "model": {"kind": cfg.model.kind, **cfg.model.params},
         "training": asdict(cfg.training),
         "protocol": asdict(cfg.protocol),
+        "method": asdict(cfg.method),
         "study_seed": cfg.study_seed,
     }
 
