@@ -59,6 +59,13 @@ def _family(rows, messages, pairs, *, paired, alpha, margin, higher, metric, con
     return result
 
 
+def _level_pairs(rows, setting_pairs) -> list:
+    """((a, level), (b, level)) for each setting pair (a, b) at every level both have."""
+    names = {name for pair in setting_pairs for name in pair}
+    levels = {name: set(level_rows(rows, name)["level"]) for name in names}
+    return [((a, lv), (b, lv)) for a, b in setting_pairs for lv in sorted(levels[a] & levels[b])]
+
+
 def _prepare(table, metric, condition, higher_is_better):
     rows, messages = analysable(table, metric, condition)
     higher = _direction(metric) if higher_is_better is None else bool(higher_is_better)
@@ -139,10 +146,11 @@ def compare_settings(
     rows, messages, higher = _prepare(table, metric, condition, higher_is_better)
     for name in (setting_a, setting_b):
         settings_of(rows, name)
-    if levels is None:
-        la = set(level_rows(rows, setting_a)["level"])
-        levels = sorted(la & set(level_rows(rows, setting_b)["level"]))
-    pairs = [((setting_a, lv), (setting_b, lv)) for lv in levels]
+    pairs = (
+        _level_pairs(rows, [(setting_a, setting_b)])
+        if levels is None
+        else [((setting_a, lv), (setting_b, lv)) for lv in levels]
+    )
     return _family(rows, messages, pairs, paired=paired, alpha=alpha, margin=margin,
                    higher=higher, metric=metric, condition=condition)  # fmt: skip
 
@@ -188,13 +196,7 @@ def compare_to_reference(
     """
     rows, messages, higher = _prepare(table, metric, condition, higher_is_better)
     ref = reference_setting(rows, reference)
-    ref_levels = set(level_rows(rows, ref)["level"])
-    pairs = [
-        ((name, lv), (ref, lv))
-        for name in settings_of(rows)
-        if name != ref
-        for lv in sorted(ref_levels & set(level_rows(rows, name)["level"]))
-    ]
+    pairs = _level_pairs(rows, [(name, ref) for name in settings_of(rows) if name != ref])
     if not pairs:
         return pd.DataFrame(columns=list(PAIRWISE))
     return _family(rows, messages, pairs, paired=paired, alpha=alpha, margin=margin,
@@ -230,13 +232,7 @@ def compare_setting_pairs(
     """
     rows, messages, higher = _prepare(table, metric, condition, higher_is_better)
     names = order or settings_of(rows)
-    levels = {n: set(level_rows(rows, n)["level"]) for n in names}
-    pairs = [
-        ((a, lv), (b, lv))
-        for i, b in enumerate(names)
-        for a in names[i + 1 :]
-        for lv in sorted(levels[a] & levels[b])
-    ]
+    pairs = _level_pairs(rows, [(a, b) for i, b in enumerate(names) for a in names[i + 1 :]])
     if not pairs:
         return pd.DataFrame(columns=list(PAIRWISE))
     return _family(rows, messages, pairs, paired=paired, alpha=alpha, margin=margin,

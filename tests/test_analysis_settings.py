@@ -101,5 +101,5 @@ def test_every_pair_of_settings_is_one_holm_family():
     by = res.set_index(["setting_a", "setting_b", "level_a"])["label"]
     assert by[("better", "default", 0.5)] == "better"
     assert by[("same", "better", 0.0)] == "worse"
-    # Holm over all six: each adjusted p is at least the raw p times the family's smallest factor
+    # Holm adjusts within the one family of six; it never lowers a p-value
     assert (res["p_diff_adj"] >= res["p_diff"] - 1e-12).all()
